@@ -1,0 +1,37 @@
+// One esbuild script, one entry per runtime. Output goes to dist/ and is never committed.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+
+/** @type {Array<import('esbuild').BuildOptions & { entryPoints: string[] }>} */
+const entries = [
+  // Runs inside the user's program: tiny, no dependencies, CommonJS so `--require` loads it.
+  { entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js', platform: 'node', format: 'cjs', target: 'node18' },
+  // The headless front end.
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
+  // The VS Code extension host entry (vscode stays external: the host provides it).
+  { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // The language server.
+  { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+  // The webview (browser) bundle for the graph view.
+  { entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+];
+
+const started = Date.now();
+for (const entry of entries) {
+  if (!existsSync(join(root, entry.entryPoints[0]))) continue; // runtimes arrive issue by issue
+  await build({
+    absWorkingDir: root,
+    bundle: true,
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    logLevel: 'warning',
+    legalComments: 'none',
+    ...entry,
+  });
+}
+console.log(`built in ${Date.now() - started} ms`);
