@@ -1,0 +1,49 @@
+import type { Report } from '../protocol/report';
+import type { ProcessTree } from '../model/processTree';
+import { formatFinding } from '../model/reportBuilder';
+import type { RunOptions } from './args';
+import type { LiveView } from './liveView';
+import { PlainEventLog, TtyTreeView } from './liveView';
+import { renderTree } from './treeText';
+
+const STDERR = 2;
+
+/** Picks the live view: the in-place tree on a terminal, plain event lines otherwise. */
+export function createLiveView(tree: ProcessTree, options: Pick<RunOptions, 'live' | 'verbose'>, cwd: string): LiveView {
+  const tty = process.stderr.isTTY === true;
+  if (options.live === 'off') return { update() {}, message: (lines) => writeLines(lines), close() {} };
+  if (options.live === 'tty' || (options.live === 'auto' && tty)) {
+    return new TtyTreeView(tree, STDERR, cwd, () => ({ rows: process.stderr.rows || 24, columns: process.stderr.columns || 80 }));
+  }
+  return new PlainEventLog(tree, STDERR, cwd, options.verbose);
+}
+
+function writeLines(lines: string[]): void {
+  process.stderr.write(lines.map((l) => `gridlock: ${l}`).join('\n') + '\n');
+}
+
+/** The end of a run: the final tree, the findings with stacks, and how it ended. */
+export function printSummary(report: Report, tree: ProcessTree, cwd: string, options: Pick<RunOptions, 'live' | 'jsonFile'>): void {
+  const out: string[] = [];
+  out.push('', '── gridlock summary ──');
+  if (options.live !== 'tty' && !(options.live === 'auto' && process.stderr.isTTY)) out.push(...renderTree(tree, cwd));
+  if (report.findings.length === 0) out.push('no findings');
+  for (const finding of report.findings) {
+    out.push(...formatFinding(finding, cwd));
+    for (const p of finding.participants) {
+      if (!p.stack || p.stack.length === 0) continue;
+      out.push(`    stack of pid ${p.pid} thread ${p.threadId}:`);
+      for (const frame of p.stack.slice(0, 12)) out.push(`      at ${frame.functionName ? `${frame.functionName} ` : ''}(${frameText(frame.file, cwd)}:${frame.line}:${frame.column})`);
+    }
+  }
+  for (const note of report.notes) out.push(`note: ${note}`);
+  const status = report.signal ? `killed by ${report.signal}` : `exited with ${report.exitCode}`;
+  out.push(`program ${status}; gridlock exits with ${report.gridlockExitCode}${report.gridlockExitCode === 86 ? ' (hang found)' : ''}`);
+  if (options.jsonFile) out.push(`report written to ${options.jsonFile}`);
+  process.stderr.write(out.map((l) => (l ? `gridlock: ${l}` : '')).join('\n') + '\n');
+}
+
+function frameText(file: string, cwd: string): string {
+  const f = file.startsWith('file://') ? decodeURIComponent(file.slice(7)) : file;
+  return f.startsWith(cwd + '/') ? f.slice(cwd.length + 1) : f;
+}

@@ -1,0 +1,108 @@
+import type { ProcessModel, ProcessTree, ThreadModel, TreeChange } from '../model/processTree';
+import { childrenOf } from '../model/processTree';
+import { describeError, describeSite, threadLabel } from '../model/describe';
+
+/** One thread's state in a few words: `idle (waits for worker 1)`, `blocked in Atomics.wait at a.js:3:5`. */
+export function threadStateText(t: ThreadModel, cwd: string): string {
+  switch (t.status) {
+    case 'starting':
+      return t.expectAgent ? 'starting' : 'running (untracked)';
+    case 'exited':
+      return t.error ? `exited ${t.exitCode ?? '?'} (${describeError(t.error)})` : `exited ${t.exitCode ?? '?'}`;
+    case 'blocked': {
+      const on = t.block?.on;
+      const where = t.block?.site ? ` at ${describeSite(t.block.site, cwd)}` : '';
+      if (!on) return 'blocked';
+      return on.kind === 'atomics.wait'
+        ? `blocked in Atomics.wait${on.timeoutMs === null ? '' : ` (${on.timeoutMs} ms)`}${where}`
+        : `blocked in ${on.method}(${on.command})${where}`;
+    }
+    case 'running':
+    case 'idle': {
+      const s = t.lastSample;
+      if (!s) return t.status;
+      const waits = [...s.internal.map((w) => (w.kind === 'worker' ? `worker ${w.threadId}` : w.kind === 'child' ? `pid ${w.pid}` : w.kind === 'parent-ipc' ? 'parent IPC' : 'port')), ...s.external];
+      const elu = t.status === 'running' ? ` elu ${s.elu.toFixed(2)}` : '';
+      return `${t.status}${elu}${waits.length > 0 ? ` (waits on ${waits.join(', ')})` : ''}`;
+    }
+  }
+}
+
+/** One process's state in a few words. */
+export function processStateText(p: ProcessModel): string {
+  if (p.alive) return p.tracked ? '' : p.node ? 'untracked' : 'not tracked';
+  return p.signal ? `killed by ${p.signal}` : `exited ${p.exitCode ?? '?'}`;
+}
+
+function processTitle(p: ProcessModel, cwd: string): string {
+  const argv = p.argv.length > 0 ? p.argv.map((a) => (a.startsWith(cwd + '/') ? a.slice(cwd.length + 1) : a)).join(' ') : '?';
+  const origin = p.origin ? ` [${p.origin.method}${p.origin.site ? ` at ${describeSite(p.origin.site, cwd)}` : ''}]` : '';
+  const state = processStateText(p);
+  return `pid ${p.pid} ${truncate(argv, 60)}${origin}${state ? ` — ${state}` : ''}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The whole tree as indented lines: processes, their threads (nested workers), child processes. */
+export function renderTree(tree: ProcessTree, cwd: string): string[] {
+  const lines: string[] = [];
+  const shown = new Set<number>();
+  const roots = tree.processes().filter((p) => p.root || p.ppid === null || !tree.get(p.ppid));
+  const visit = (p: ProcessModel, prefix: string, last: boolean, top: boolean): void => {
+    if (shown.has(p.pid)) return;
+    shown.add(p.pid);
+    lines.push(`${top ? '' : `${prefix}${last ? '└─ ' : '├─ '}`}${processTitle(p, cwd)}`);
+    const inner = top ? '' : `${prefix}${last ? '   ' : '│  '}`;
+    const threads = [...p.threads.values()];
+    const children = childrenOf(tree, p.pid);
+    const topThreads = threads.filter((t) => t.parentThreadId === null || !p.threads.has(t.parentThreadId) || t.threadId === 0);
+    const items: Array<{ thread?: ThreadModel; child?: ProcessModel }> = [...topThreads.map((thread) => ({ thread })), ...children.map((child) => ({ child }))];
+    items.forEach((item, i) => {
+      const isLast = i === items.length - 1;
+      if (item.thread) visitThread(p, item.thread, threads, inner, isLast);
+      else if (item.child) visit(item.child, inner, isLast, false);
+    });
+  };
+  const visitThread = (p: ProcessModel, t: ThreadModel, all: ThreadModel[], prefix: string, last: boolean): void => {
+    const label = threadLabel(p, t, false) + (t.threadId !== 0 && t.script ? ` (${shortScript(t.script, cwd)})` : '');
+    lines.push(`${prefix}${last ? '└─ ' : '├─ '}${label}: ${threadStateText(t, cwd)}`);
+    const kids = all.filter((k) => k.threadId !== 0 && k.parentThreadId === t.threadId && k.threadId !== t.threadId);
+    kids.forEach((k, i) => visitThread(p, k, all, `${prefix}${last ? '   ' : '│  '}`, i === kids.length - 1));
+  };
+  for (const r of roots) visit(r, '', true, true);
+  for (const p of tree.processes()) if (!shown.has(p.pid)) visit(p, '', true, true);
+  return lines;
+}
+
+function shortScript(script: string, cwd: string): string {
+  const s = script.startsWith('file://') ? decodeURIComponent(script.slice(7)) : script;
+  return s.startsWith(cwd + '/') ? s.slice(cwd.length + 1) : s;
+}
+
+/** A plain log line for one change (non-TTY output), or undefined when not worth a line. */
+export function changeLine(tree: ProcessTree, change: TreeChange, cwd: string): string | undefined {
+  const p = tree.get(change.pid);
+  if (!p) return undefined;
+  if (change.threadId === undefined) {
+    if (change.kind === 'process-started') return `pid ${p.pid} started: ${processTitle(p, cwd)}`;
+    if (change.kind === 'process-exited') return `pid ${p.pid} ${processStateText(p)}`;
+    if (change.kind === 'note') return `pid ${p.pid}: ${p.notes[p.notes.length - 1] ?? ''}`;
+    return undefined;
+  }
+  const t = p.threads.get(change.threadId);
+  if (!t) return undefined;
+  const who = threadLabel(p, t);
+  switch (change.kind) {
+    case 'thread-started':
+      return t.threadId === 0 ? undefined : `${who} started${t.createdSite ? ` at ${describeSite(t.createdSite, cwd)}` : ''}`;
+    case 'thread-exited':
+    case 'thread-state':
+      return `${who}: ${threadStateText(t, cwd)}`;
+    case 'note':
+      return `${who}: ${p.notes[p.notes.length - 1] ?? ''}`;
+    default:
+      return undefined;
+  }
+}
