@@ -103,7 +103,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
     if (!check.stalled) return;
     checking = true;
     try {
-      const finding = await addDumpsToStall(tree, check, Date.now());
+      const finding = await addDumpsToStall(tree, check);
       // Dumps take time: only report when nothing moved meanwhile.
       hub.drain();
       if (!checkStall(tree, Date.now(), { ...stallOptions, quietMs: 0 }).stalled) return;

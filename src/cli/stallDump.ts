@@ -13,14 +13,16 @@ const DUMP_TIMEOUT_MS = 3000;
  * with a stack for every participant: the dump's stack where one arrived, else the stack the agent
  * recorded when the thread blocked.
  */
-export async function addDumpsToStall(tree: ProcessTree, check: Extract<StallCheck, { stalled: true }>, now: number): Promise<Finding> {
+export async function addDumpsToStall(tree: ProcessTree, check: Extract<StallCheck, { stalled: true }>): Promise<Finding> {
+  // The hang became certain when the last thread fell asleep: the tree's last activity.
+  const since = tree.lastActivityAt;
   const stacks = await dumpAll(tree);
   const participants: FindingParticipant[] = check.participants.map((p) => {
     const dumped = stacks.get(`${p.pid}:${p.threadId}`);
     if (p.role === 'exited' || !dumped || dumped.length === 0) return p;
     return { ...p, stack: dumped, site: p.site ?? dumped[0] };
   });
-  return makeFinding('stall', 'error', check.message, participants, now);
+  return { ...makeFinding('stall', 'error', check.message, participants, Date.now()), since };
 }
 
 async function dumpAll(tree: ProcessTree): Promise<Map<string, StackFrames>> {

@@ -43,6 +43,8 @@ export interface Finding {
   message: string;
   /** Epoch ms when it was found. */
   time: number;
+  /** Epoch ms when the condition began (the last thread fell asleep, the cycle closed), when known. */
+  since?: number;
   participants: FindingParticipant[];
 }
 
