@@ -24,10 +24,13 @@ function layerConfig(name, rule) {
     ...forbiddenFolders.map((f) => ({ group: [`../${f}/*`, `../${f}`, `../../src/${f}/*`], message: `src/${name} may not import src/${f} (DESIGN.md layers).` })),
     ...knownPackages.filter((p) => !rule.packages.includes(p)).map((p) => ({ group: [p, `${p}/*`], message: `src/${name} may not import the package ${p} (DESIGN.md layers).` })),
   ];
-  if (!rule.builtins) patterns.push({ group: ['node:*', 'fs', 'path', 'child_process', 'worker_threads', 'net', 'os', 'inspector', 'events'], message: `src/${name} is pure: no Node built-ins (DESIGN.md layers).` });
+  if (!rule.builtins) patterns.push({ regex: '^(node:.*|fs|path|child_process|worker_threads|net|os|inspector|events|crypto|http|url|util)$', message: `src/${name} is pure: no Node built-ins (DESIGN.md layers).` });
+  for (const t of rule.typeOnly ?? []) {
+    patterns.push({ group: [`../${t}/*`, `../${t}`], message: `src/${name} may only \`import type\` from src/${t}: it runs inside the user's program with no dependencies.`, allowTypeImports: true });
+  }
   return {
     files: [`src/${name}/**/*.ts`],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: patterns.map((p) => ({ ...p, allowTypeImports: rule.typeOnly !== undefined && p.group.some((g) => rule.typeOnly.some((t) => g.includes(`/${t}`))) })) }] },
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
   };
 }
 
@@ -39,7 +42,8 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
+      // node:test's test()/describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'], package: 'node:test' }] }],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': 'off',
