@@ -1,0 +1,137 @@
+// multiprocessing.Lock → a lock kept by the parent and granted to forked children over IPC.
+// Node processes share no memory (no OS semaphore to share), so the parent serialises: the same
+// design as Python's Manager().Lock().
+const { fork } = require('node:child_process');
+const { once } = require('node:events');
+const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
+
+// ---- in the parent: the lock, FIFO, with acquire(timeout) ----
+class Lock {
+  #owner;
+  #waiters = [];
+
+  acquire(who, timeoutMs) {
+    if (this.#owner === undefined) {
+      this.#owner = who;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      let timer;
+      const waiter = {
+        who,
+        grant: (ok) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
+      };
+      this.#waiters.push(waiter);
+      if (timeoutMs !== undefined) timer = setTimeout(() => this.#leave(waiter), timeoutMs);
+    });
+  }
+
+  release(who) {
+    if (this.#owner !== who) throw new Error(`release() by ${who}, which does not hold the lock`);
+    const next = this.#waiters.shift();
+    this.#owner = next?.who;
+    next?.grant(true);
+  }
+
+  /** A process that exits leaves the queue, and gives the lock back if it held it. */
+  forget(who) {
+    this.#waiters = this.#waiters.filter((waiter) => waiter.who !== who);
+    if (this.#owner === who) this.release(who);
+  }
+
+  /** acquire() timed out: leave the queue and answer false. */
+  #leave(waiter) {
+    const i = this.#waiters.findIndex((w) => w === waiter);
+    if (i >= 0) this.#waiters.splice(i, 1);
+    waiter.grant(false);
+  }
+}
+
+/** Answers a child's calls: each message { id, op, arg } gets { id, value } or { id, error }. */
+function serve(child, handlers) {
+  const who = child.pid ?? -1;
+  child.on('message', ({ id, op, arg }) => {
+    Promise.resolve()
+      .then(() => handlers[op](who, arg))
+      .then((value) => ({ id, value }), (error) => ({ id, error: String(error) }))
+      .then((reply) => child.connected && child.send(reply));
+  });
+}
+
+// ---- in a child: a proxy that sends each call to the parent and awaits the reply ----
+let nextId = 0;
+const calls = new Map();
+function call(op, arg) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    calls.set(id, (reply) => (reply.error === undefined ? resolve(reply.value) : reject(new Error(reply.error))));
+    process.send?.({ id, op, arg });
+  });
+}
+const lock = {
+  acquire: (timeoutMs) => call('acquire', timeoutMs),
+  release: () => call('release'),
+};
+
+/** `with lock:` — released on every path. */
+async function withLock(fn) {
+  await lock.acquire();
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+async function ${1:increment}(file) {
+  // read-modify-write with a pause in the middle: without the lock, updates get lost
+  const n = Number(readFileSync(file, 'utf8'));
+  await sleep(2);
+  writeFileSync(file, String(n + 1));$0
+}
+
+async function child(file) {
+  process.on('message', (reply) => {
+    calls.get(reply.id)?.(reply);
+    calls.delete(reply.id);
+  });
+  try {
+    for (let i = 0; i < 4; i++) await withLock(() => $1(file));
+  } finally {
+    process.disconnect();
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-lock-'));
+  const file = join(dir, 'counter');
+  writeFileSync(file, '0');
+  try {
+    const shared = new Lock();
+    const children = Array.from({ length: ${2:3} }, () => {
+      const child = fork(__filename, ['child', file]);
+      serve(child, {
+        acquire: (who, timeoutMs) => shared.acquire(who, timeoutMs),
+        release: (who) => shared.release(who),
+      });
+      child.once('exit', () => shared.forget(child.pid ?? -1)); // a crashed holder does not deadlock the rest
+      return child;
+    });
+    const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]));
+    console.log(`counter = ${readFileSync(file, 'utf8')} (${children.length} processes x 4 locked increments)`);
+    console.log(`exit codes: ${codes.join(',')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+(process.argv[2] === 'child' ? child(process.argv[3] ?? '') : main()).catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

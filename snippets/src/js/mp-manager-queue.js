@@ -1,0 +1,127 @@
+// multiprocessing.Manager().Queue() → a queue kept by the parent (the "manager") that forked
+// children reach over IPC: producers put, a consumer gets (blocking, with timeouts).
+const { fork } = require('node:child_process');
+const { once } = require('node:events');
+
+class Empty extends Error {
+  name = 'Empty';
+}
+
+// ---- in the parent: an async queue, bounded by maxsize ----
+class Queue {
+  #items = [];
+  #getters = [];
+  #putters = [];
+
+  constructor(maxsize = Infinity) {
+    this.maxsize = maxsize;
+  }
+
+  async put(item) {
+    while (this.#items.length >= this.maxsize) await Queue.#wait(this.#putters);
+    this.#items.push(item);
+    this.#getters.shift()?.();
+  }
+
+  async get(timeoutMs) {
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    while (this.#items.length === 0) {
+      if (!(await Queue.#wait(this.#getters, deadline - Date.now()))) throw new Empty();
+    }
+    const item = this.#items.shift();
+    this.#putters.shift()?.();
+    return item;
+  }
+
+  qsize() {
+    return this.#items.length;
+  }
+
+  /** Waits for a wake-up from `list`; false after timeoutMs. */
+  static #wait(list, timeoutMs = Infinity) {
+    if (timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer;
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      list.push(wake);
+      if (timeoutMs !== Infinity) {
+        timer = setTimeout(() => {
+          list.splice(list.indexOf(wake), 1);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+}
+
+/** Answers a child's calls: each message { id, op, arg } gets { id, value } or { id, error }. */
+function serve(child, handlers) {
+  const who = child.pid ?? -1;
+  child.on('message', ({ id, op, arg }) => {
+    Promise.resolve()
+      .then(() => handlers[op](who, arg))
+      .then((value) => ({ id, value }), (error) => ({ id, error: error instanceof Error ? error.name : String(error) }))
+      .then((reply) => child.connected && child.send(reply));
+  });
+}
+
+// ---- in a child: the queue proxy ----
+let nextId = 0;
+const calls = new Map();
+function call(op, arg) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    calls.set(id, (reply) => (reply.error === undefined ? resolve(reply.value) : reject(new Error(reply.error))));
+    process.send?.({ id, op, arg });
+  });
+}
+const queue = {
+  put: (item) => call('put', item),
+  get: (timeoutMs) => call('get', timeoutMs),
+};
+
+async function child(role, id) {
+  process.on('message', (reply) => {
+    calls.get(reply.id)?.(reply);
+    calls.delete(reply.id);
+  });
+  try {
+    if (role === 'producer') {
+      for (let n = 0; n < 3; n++) await queue.put(`${id}-${n}`); // waits while the queue is full
+    } else {
+      const got = [];
+      for (let i = 0; i < 6; i++) got.push(await queue.get(5000));
+      await call('report', got);
+      await queue.get(100).catch((error) => call('report', `get(timeout=0.1) on the empty queue -> ${error.message}`));
+    }
+  } finally {
+    process.disconnect();
+  }
+}
+
+async function main() {
+  const ${1:queue} = new Queue(${2:2}); // manager.Queue(maxsize=2)
+  const reports = [];
+  const roles = ['producer', 'producer', 'consumer'];
+  const children = roles.map((role, id) => {
+    const child = fork(__filename, ['child', role, String(id)]);
+    serve(child, {
+      put: (_who, item) => $1.put(item),
+      get: (_who, timeoutMs) => $1.get(timeoutMs),
+      report: (_who, value) => reports.push(value), $0
+    });
+    return child;
+  });
+  const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]));
+  console.log(`consumer got: ${reports[0].sort().join(',')}`);
+  console.log(String(reports[1]));
+  console.log(`exit codes: ${codes.join(',')}`);
+}
+
+(process.argv[2] === 'child' ? child(process.argv[3] ?? '', Number(process.argv[4])) : main()).catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,147 @@
+// multiprocessing.Queue / queue.Queue → a bounded, blocking FIFO in a SharedArrayBuffer that
+// worker threads share; put/get block with Atomics.wait, with optional timeouts.
+const { Worker, isMainThread, threadId, workerData } = require('node:worker_threads');
+const { deserialize, serialize } = require('node:v8');
+
+class Empty extends Error {
+  name = 'Empty';
+}
+class Full extends Error {
+  name = 'Full';
+}
+
+// Header cells: a futex lock, ring indexes, item count, and two wake-up sequence numbers.
+const LOCK = 0, HEAD = 1, TAIL = 2, COUNT = 3, NOT_EMPTY = 4, NOT_FULL = 5, HEADER = 6;
+
+/** Values are structured clones (v8.serialize, what postMessage uses), up to slotBytes each. */
+class SharedQueue {
+  #state; // header, then the length of each slot
+  #bytes;
+
+  constructor(maxsize, slotBytes = 256, buffer) {
+    buffer ??= new SharedArrayBuffer(4 * (HEADER + maxsize) + maxsize * slotBytes);
+    this.shared = { buffer, maxsize, slotBytes }; // pass this through workerData
+    this.#state = new Int32Array(buffer, 0, HEADER + maxsize);
+    this.#bytes = new Uint8Array(buffer, 4 * (HEADER + maxsize));
+  }
+
+  static from(shared) {
+    return new SharedQueue(shared.maxsize, shared.slotBytes, shared.buffer);
+  }
+
+  put(item, { block = true, timeout } = {}) {
+    const data = serialize(item);
+    if (data.length > this.shared.slotBytes) throw new RangeError(`item of ${data.length} bytes > slotBytes`);
+    const s = this.#state;
+    this.#lock();
+    try {
+      this.#waitWhile(() => s[COUNT] === this.shared.maxsize, NOT_FULL, block, timeout, Full);
+      const tail = s[TAIL];
+      this.#bytes.set(data, tail * this.shared.slotBytes);
+      s[HEADER + tail] = data.length;
+      s[TAIL] = (tail + 1) % this.shared.maxsize;
+      s[COUNT] += 1;
+      Atomics.add(s, NOT_EMPTY, 1);
+      Atomics.notify(s, NOT_EMPTY, 1);
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  get({ block = true, timeout } = {}) {
+    const s = this.#state;
+    this.#lock();
+    try {
+      this.#waitWhile(() => s[COUNT] === 0, NOT_EMPTY, block, timeout, Empty);
+      const head = s[HEAD];
+      const start = head * this.shared.slotBytes;
+      const item = deserialize(this.#bytes.slice(start, start + s[HEADER + head]));
+      s[HEAD] = (head + 1) % this.shared.maxsize;
+      s[COUNT] -= 1;
+      Atomics.add(s, NOT_FULL, 1);
+      Atomics.notify(s, NOT_FULL, 1);
+      return item;
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  qsize() {
+    return Atomics.load(this.#state, COUNT);
+  }
+  empty() {
+    return this.qsize() === 0;
+  }
+  full() {
+    return this.qsize() === this.shared.maxsize;
+  }
+
+  /** Waits (lock released) on a sequence number until `busy()` is false; throws on timeout. */
+  #waitWhile(busy, seq, block, timeoutMs, error) {
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    while (busy()) {
+      const left = deadline - Date.now();
+      if (!block || left <= 0) throw new error();
+      const seen = Atomics.load(this.#state, seq);
+      this.#unlock();
+      try {
+        if (left === Infinity) Atomics.wait(this.#state, seq, seen);
+        else Atomics.wait(this.#state, seq, seen, left);
+      } finally {
+        this.#lock();
+      }
+    }
+  }
+
+  // A futex lock: 0 = free, else the holder's threadId + 1.
+  #lock() {
+    for (;;) {
+      const holder = Atomics.compareExchange(this.#state, LOCK, 0, threadId + 1);
+      if (holder === 0) return;
+      Atomics.wait(this.#state, LOCK, holder);
+    }
+  }
+  #unlock() {
+    Atomics.store(this.#state, LOCK, 0);
+    Atomics.notify(this.#state, LOCK, 1);
+  }
+}
+
+async function main() {
+  const q = new SharedQueue(${1:2}); // Queue(maxsize=2)
+  console.log(`empty() -> ${q.empty()}`);
+  q.put('a');
+  q.put('b');
+  console.log(`full() -> ${q.full()}, qsize() -> ${q.qsize()}`);
+  try {
+    q.put('c', { timeout: 50 });
+  } catch (error) {
+    console.log(`put(timeout=0.05) on a full queue -> ${error.name}`);
+  }
+  console.log(`get() -> ${String(q.get())}, get() -> ${String(q.get())}`);
+  try {
+    q.get({ block: false });
+  } catch (error) {
+    console.log(`get(block=False) on an empty queue -> ${error.name}`);
+  }
+
+  // Two producer threads put 5 items each (blocking while the queue is full); this thread gets.
+  const producers = [0, 1].map((id) => new Worker(__filename, { workerData: { queue: q.shared, id, count: 5 } }));
+  const exited = producers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+  const received = [];
+  for (let i = 0; i < 10; i++) received.push(q.get({ timeout: 5000 }));
+  const inOrder = [0, 1].every((id) => received.filter((item) => item.id === id).every((item, n) => item.n === n));
+  console.log(`received ${received.length} items from 2 producer threads, each producer's items in order: ${inOrder}`);
+  console.log(`producer exit codes: ${(await Promise.all(exited)).join(',')}`);$0
+}
+
+if (isMainThread) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+} else {
+  const { queue, id, count } = workerData;
+  const q = SharedQueue.from(queue);
+  for (let n = 0; n < count; n++) q.put({ id, n });
+}

@@ -1,0 +1,102 @@
+// asyncio.Queue → a small async queue: put() waits while full, get() waits while empty,
+// task_done()/join(), put_nowait/get_nowait raising QueueFull/QueueEmpty.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+class QueueEmpty extends Error {
+  override name = 'QueueEmpty';
+}
+class QueueFull extends Error {
+  override name = 'QueueFull';
+}
+
+class Queue<T> {
+  readonly maxsize: number;
+  #items: T[] = [];
+  #getters: Array<() => void> = [];
+  #putters: Array<() => void> = [];
+  #unfinished = 0;
+  #joiners: Array<() => void> = [];
+
+  constructor(maxsize = 0) {
+    this.maxsize = maxsize; // 0: unbounded, as in Python
+  }
+
+  qsize(): number {
+    return this.#items.length;
+  }
+  empty(): boolean {
+    return this.#items.length === 0;
+  }
+  full(): boolean {
+    return this.maxsize > 0 && this.#items.length >= this.maxsize;
+  }
+
+  async put(item: T): Promise<void> {
+    while (this.full()) await new Promise<void>((resolve) => this.#putters.push(resolve));
+    this.putNowait(item);
+  }
+
+  putNowait(item: T): void {
+    if (this.full()) throw new QueueFull();
+    this.#items.push(item);
+    this.#unfinished += 1;
+    this.#getters.shift()?.();
+  }
+
+  async get(): Promise<T> {
+    while (this.empty()) await new Promise<void>((resolve) => this.#getters.push(resolve));
+    return this.getNowait();
+  }
+
+  getNowait(): T {
+    if (this.empty()) throw new QueueEmpty();
+    const item = this.#items.shift() as T;
+    this.#putters.shift()?.();
+    return item;
+  }
+
+  taskDone(): void {
+    if (this.#unfinished <= 0) throw new Error('task_done() called too many times');
+    if (--this.#unfinished === 0) for (const wake of this.#joiners.splice(0)) wake();
+  }
+
+  async join(): Promise<void> {
+    if (this.#unfinished > 0) await new Promise<void>((resolve) => this.#joiners.push(resolve));
+  }
+}
+
+async function ${1:handle}(n: number): Promise<number> {
+  await sleep(1); // some async work
+  return n * n;$0
+}
+
+async function main(): Promise<void> {
+  const queue = new Queue<number | null>(${2:3});
+  const results: number[] = [];
+  const consumers = [1, 2].map(async () => {
+    for (;;) {
+      const n = await queue.get();
+      try {
+        if (n === null) return; // the sentinel: stop
+        results.push(await $1(n));
+      } finally {
+        queue.taskDone(); // on every path, or join() never returns
+      }
+    }
+  });
+  for (let n = 1; n <= 10; n++) await queue.put(n); // waits while 3 items are queued
+  await queue.join();
+  console.log(`processed ${results.length} items, sum of squares ${results.reduce((a, b) => a + b, 0)}`);
+  await Promise.all(consumers.map(() => queue.put(null)));
+  await Promise.all(consumers);
+  try {
+    queue.getNowait();
+  } catch (error) {
+    console.log(`get_nowait() on an empty queue -> ${(error as Error).name}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,76 @@
+// concurrent.futures.as_completed / add_done_callback → plain promises: take outcomes in the order
+// they finish, with an overall timeout.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+type Outcome<T> = PromiseSettledResult<T> & { index: number };
+
+/**
+ * as_completed(fs, timeout): yields each promise's outcome as it settles, like Promise.allSettled
+ * but in completion order. (An async generator awaits whatever it yields, so it cannot hand out
+ * the promises themselves the way Python hands out futures.)
+ */
+async function* asCompleted<T>(promises: Array<Promise<T>>, timeoutMs = Infinity): AsyncGenerator<Outcome<T>> {
+  const settled: Array<Outcome<T>> = [];
+  let wake: () => void = () => {};
+  promises.forEach((promise, index) => {
+    // add_done_callback: one callback for success, one for failure
+    promise.then(
+      (value) => {
+        settled.push({ status: 'fulfilled', value, index });
+        wake();
+      },
+      (reason: unknown) => {
+        settled.push({ status: 'rejected', reason, index });
+        wake();
+      },
+    );
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (let yielded = 0; yielded < promises.length; yielded++) {
+    if (settled.length === 0) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          wake = resolve;
+          const left = deadline - Date.now();
+          if (left !== Infinity) timer = setTimeout(() => reject(new TimeoutError(`${promises.length - yielded} (of ${promises.length}) futures unfinished`)), left);
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    yield settled.shift() as Outcome<T>;
+  }
+}
+
+async function ${1:fetchItem}(name: string, ms: number): Promise<string> {
+  await sleep(ms);
+  if (name === 'broken') throw new Error('no such item');
+  return name;$0
+}
+
+async function main(): Promise<void> {
+  const order: string[] = [];
+  for await (const done of asCompleted([$1('slow', 60), $1('fast', 10), $1('broken', 20), $1('medium', 30)])) {
+    order.push(done.status === 'fulfilled' ? done.value : `#${done.index} failed: ${(done.reason as Error).message}`);
+  }
+  console.log(`as_completed -> ${order.join(', ')}`);
+
+  const partial: string[] = [];
+  try {
+    for await (const done of asCompleted([$1('slow', 200), $1('fast', 10)], ${2:50})) {
+      if (done.status === 'fulfilled') partial.push(done.value);
+    }
+  } catch (error) {
+    console.log(`as_completed(timeout=0.05) -> ${partial.join(', ')}, then ${(error as Error).name}: ${(error as Error).message}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

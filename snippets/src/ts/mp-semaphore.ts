@@ -1,0 +1,125 @@
+// multiprocessing.Semaphore → a counting semaphore kept by the parent, used by forked children
+// over IPC (Node processes share no memory; the parent serialises, like Python's Manager).
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// ---- in the parent: the semaphore (FIFO), and who holds its permits ----
+class Semaphore {
+  #value: number;
+  #holders: number[] = [];
+  #waiters: Array<{ who: number; grant: () => void }> = [];
+
+  constructor(value: number) {
+    this.#value = value;
+  }
+
+  acquire(who: number): Promise<void> {
+    if (this.#value > 0) {
+      this.#value -= 1;
+      this.#holders.push(who);
+      return Promise.resolve();
+    }
+    return new Promise((grant) => this.#waiters.push({ who, grant }));
+  }
+
+  release(who: number): void {
+    const i = this.#holders.indexOf(who);
+    if (i < 0) throw new Error(`release() by ${who}, which holds no permit`); // like BoundedSemaphore
+    this.#holders.splice(i, 1);
+    const next = this.#waiters.shift();
+    if (next) {
+      this.#holders.push(next.who);
+      next.grant();
+    } else {
+      this.#value += 1;
+    }
+  }
+
+  /** A process that exits leaves the queue and gives back its permits. */
+  forget(who: number): void {
+    this.#waiters = this.#waiters.filter((waiter) => waiter.who !== who);
+    while (this.#holders.includes(who)) this.release(who);
+  }
+}
+
+/** Answers a child's calls: each message { id, op, arg } gets { id, value } or { id, error }. */
+function serve(child: ChildProcess, handlers: Record<string, (who: number, arg?: unknown) => unknown>): void {
+  const who = child.pid ?? -1;
+  child.on('message', ({ id, op, arg }: { id: number; op: string; arg?: unknown }) => {
+    Promise.resolve()
+      .then(() => handlers[op](who, arg))
+      .then((value) => ({ id, value }), (error: unknown) => ({ id, error: String(error) }))
+      .then((reply) => child.connected && child.send(reply));
+  });
+}
+
+// ---- in a child: a proxy that sends each call to the parent and awaits the reply ----
+let nextId = 0;
+const calls = new Map<number, (reply: { value?: unknown; error?: string }) => void>();
+function call(op: string, arg?: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    calls.set(id, (reply) => (reply.error === undefined ? resolve(reply.value) : reject(new Error(reply.error))));
+    process.send?.({ id, op, arg });
+  });
+}
+
+/** The work that at most N processes may do at once. */
+async function ${1:work}(): Promise<void> {
+  await sleep(150);$0
+}
+
+async function child(): Promise<void> {
+  process.on('message', (reply: { id: number; value?: unknown; error?: string }) => {
+    calls.get(reply.id)?.(reply);
+    calls.delete(reply.id);
+  });
+  try {
+    await call('ready'); // start together, so the children really compete for the permits
+    await call('acquire');
+    try {
+      await call('enter');
+      await $1();
+      await call('leave');
+    } finally {
+      await call('release');
+    }
+  } finally {
+    process.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const permits = ${2:2};
+  const count = 4;
+  const semaphore = new Semaphore(permits); // Semaphore(2)
+  let inside = 0;
+  let maxInside = 0;
+  let ready = 0;
+  let allReady: () => void = () => {};
+  const started = new Promise<void>((resolve) => (allReady = resolve));
+  const children = Array.from({ length: count }, () => {
+    const child = fork(__filename, ['child']);
+    serve(child, {
+      ready: () => {
+        if (++ready === count) allReady();
+        return started;
+      },
+      acquire: (who) => semaphore.acquire(who),
+      release: (who) => semaphore.release(who),
+      enter: () => (maxInside = Math.max(maxInside, ++inside)),
+      leave: () => --inside,
+    });
+    child.once('exit', () => semaphore.forget(child.pid ?? -1));
+    return child;
+  });
+  const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0] as number));
+  console.log(`${count} processes, Semaphore(${permits}): at most ${maxInside} inside at once`);
+  console.log(`exit codes: ${codes.join(',')}`);
+}
+
+(process.argv[2] === 'child' ? child() : main()).catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,60 @@
+// threading.Event → one Int32 flag in a SharedArrayBuffer: set() stores 1 and Atomics.notify
+// wakes every waiter; wait(timeout) sleeps in Atomics.wait while the flag is 0.
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+
+class Event {
+  readonly cells: Int32Array;
+
+  constructor(cells: Int32Array = new Int32Array(new SharedArrayBuffer(4))) {
+    this.cells = cells;
+  }
+
+  isSet(): boolean {
+    return Atomics.load(this.cells, 0) === 1;
+  }
+
+  set(): void {
+    Atomics.store(this.cells, 0, 1);
+    Atomics.notify(this.cells, 0); // all waiters
+  }
+
+  clear(): void {
+    Atomics.store(this.cells, 0, 0);
+  }
+
+  /** wait(timeout): true once the flag is set, false if the timeout passes first. */
+  wait(timeoutMs = Infinity): boolean {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isSet()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      if (left === Infinity) Atomics.wait(this.cells, 0, 0);
+      else Atomics.wait(this.cells, 0, 0, left);
+    }
+    return true;
+  }
+}
+
+async function main(): Promise<void> {
+  const ${1:ready} = new Event();
+  console.log(`is_set() -> ${$1.isSet()}; wait(timeout=0.05) -> ${$1.wait(50)}`);
+  const count = 3;
+  const threads = Array.from({ length: count }, () => new Worker(__filename, { workerData: { cells: $1.cells } }));
+  const woke = threads.map(async (thread) => (await once(thread, 'message'))[0] as boolean);
+  $1.set(); // wakes every thread blocked in wait(), and lets later waiters straight through
+  console.log(`${count} threads woke from wait(): ${(await Promise.all(woke)).join(',')}`);
+  $1.clear();
+  console.log(`after clear(): is_set() -> ${$1.isSet()}`);$0
+  await Promise.all(threads.map((thread) => once(thread, 'exit')));
+}
+
+if (isMainThread) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+} else {
+  const event = new Event((workerData as { cells: Int32Array }).cells);
+  parentPort?.postMessage(event.wait(5000));
+}

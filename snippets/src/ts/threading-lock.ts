@@ -1,0 +1,83 @@
+// threading.Lock → a futex lock in a SharedArrayBuffer, shared by worker threads:
+// Atomics.compareExchange to take it, Atomics.wait to sleep, Atomics.notify to wake a waiter.
+import { Worker, isMainThread, threadId, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+
+/** One Int32 cell: 0 = free, else the holder's threadId + 1 (so a thread dump shows who holds it). */
+class Lock {
+  readonly cells: Int32Array;
+  readonly index: number;
+
+  constructor(cells: Int32Array = new Int32Array(new SharedArrayBuffer(4)), index = 0) {
+    this.cells = cells;
+    this.index = index;
+  }
+
+  /** acquire(blocking=True, timeout=-1), with the timeout in milliseconds. */
+  acquire(blocking = true, timeoutMs = -1): boolean {
+    const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      const holder = Atomics.compareExchange(this.cells, this.index, 0, threadId + 1);
+      if (holder === 0) return true;
+      const left = deadline - Date.now();
+      if (!blocking || left <= 0) return false;
+      if (left === Infinity) Atomics.wait(this.cells, this.index, holder);
+      else Atomics.wait(this.cells, this.index, holder, left);
+    }
+  }
+
+  release(): void {
+    if (Atomics.exchange(this.cells, this.index, 0) === 0) throw new Error('release unlocked lock');
+    Atomics.notify(this.cells, this.index, 1);
+  }
+
+  locked(): boolean {
+    return Atomics.load(this.cells, this.index) !== 0;
+  }
+}
+
+/** `with lock:` — released on every path. */
+function withLock<T>(lock: Lock, fn: () => T): T {
+  lock.acquire();
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
+function ${1:increment}(counter: Int32Array): void {
+  counter[0] = counter[0] + 1; // read-modify-write: without the lock, threads lose updates$0
+}
+
+async function main(): Promise<void> {
+  const shared = new Int32Array(new SharedArrayBuffer(12)); // [lock, counter, start gate]
+  const lock = new Lock(shared, 0);
+  const counter = shared.subarray(1, 2);
+  const threads = Array.from({ length: ${2:4} }, () => new Worker(__filename, { workerData: { shared, times: 10000 } }));
+  await Promise.all(threads.map((thread) => once(thread, 'online')));
+  Atomics.store(shared, 2, 1); // open the gate: all threads start counting together
+  Atomics.notify(shared, 2);
+  await Promise.all(threads.map((thread) => once(thread, 'exit')));
+  console.log(`counter = ${counter[0]} (${threads.length} threads x 10000 locked increments)`);
+
+  lock.acquire();
+  try {
+    console.log(`locked() -> ${lock.locked()}; acquire(timeout=0.05) by the holder -> ${lock.acquire(true, 50)} (not re-entrant)`);
+  } finally {
+    lock.release();
+  }
+}
+
+if (isMainThread) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+} else {
+  const { shared, times } = workerData as { shared: Int32Array; times: number };
+  const lock = new Lock(shared, 0);
+  const counter = shared.subarray(1, 2);
+  Atomics.wait(shared, 2, 0); // the start gate
+  for (let i = 0; i < times; i++) withLock(lock, () => $1(counter));
+}
