@@ -404,7 +404,8 @@ void test('attach: a bundle that throws, a missing bundle, nothing listening: cl
 });
 
 const realBundle = path.join(__dirname, '..', '..', 'dist', 'agent.js');
-void test('attach with the real agent bundle (dist/agent.js)', { skip: fs.existsSync(realBundle) ? false : 'dist/agent.js is not built' }, async (t) => {
+void test('attach with the real agent bundle (dist/agent.js)', async (t) => {
+  assert.ok(fs.existsSync(realBundle), 'dist/agent.js is built (npm test runs npm run build first)');
   const program = await launch(t, 'idle.js');
   await program.stderrMatch(/READY/);
   const got = new Received();
