@@ -19,6 +19,9 @@ const PREFIX = 'gridlock: ';
  * the program's own output. Written with one write call per line so lines never tear.
  */
 export class PlainEventLog implements LiveView {
+  /** Last line printed per thread: a thread that blocks again at the same place is not logged again. */
+  private readonly lastLine = new Map<string, string>();
+
   constructor(
     private readonly tree: ProcessTree,
     private readonly fd: number,
@@ -29,12 +32,18 @@ export class PlainEventLog implements LiveView {
   update(changes: TreeChange[]): void {
     for (const change of changes) {
       if (!this.verbose && change.kind === 'thread-state') {
-        // Samples flip threads between running and idle all the time: by default log only blocking.
+        // Samples flip threads between running and idle all the time, and short timed waits come
+        // and go: by default log only waits with no end (Atomics.wait without timeout, sync calls).
         const t = this.tree.get(change.pid)?.threads.get(change.threadId ?? -1);
-        if (t?.status !== 'blocked') continue;
+        const on = t?.block?.on;
+        if (t?.status !== 'blocked' || (on?.kind === 'atomics.wait' && on.timeoutMs !== null)) continue;
       }
       const line = changeLine(this.tree, change, this.cwd);
-      if (line) this.write([line]);
+      if (!line) continue;
+      const key = `${change.pid}:${change.threadId ?? 'p'}`;
+      if (change.threadId !== undefined && this.lastLine.get(key) === line) continue;
+      this.lastLine.set(key, line);
+      this.write([line]);
     }
   }
 

@@ -33,7 +33,9 @@ export function printSummary(report: Report, tree: ProcessTree, cwd: string, opt
     for (const p of finding.participants) {
       if (!p.stack || p.stack.length === 0) continue;
       out.push(`    stack of pid ${p.pid} thread ${p.threadId}:`);
-      for (const frame of p.stack.slice(0, 12)) out.push(`      at ${frame.functionName ? `${frame.functionName} ` : ''}(${frameText(frame.file, cwd)}:${frame.line}:${frame.column})`);
+      // Node's own frames say nothing about the program; the JSON report keeps them.
+      const own = p.stack.filter((f) => !f.file.startsWith('node:'));
+      for (const frame of (own.length > 0 ? own : p.stack).slice(0, 12)) out.push(`      at ${frame.functionName ? `${frame.functionName} ` : ''}(${frameText(frame.file, cwd)}:${frame.line}:${frame.column})`);
     }
   }
   for (const note of report.notes) out.push(`note: ${note}`);

@@ -8,7 +8,8 @@ export function threadStateText(t: ThreadModel, cwd: string): string {
     case 'starting':
       return t.expectAgent ? 'starting' : 'running (untracked)';
     case 'exited':
-      return t.error ? `exited ${t.exitCode ?? '?'} (${describeError(t.error)})` : `exited ${t.exitCode ?? '?'}`;
+      if (t.exitCode === null) return 'ended with its process';
+      return t.error ? `exited ${t.exitCode} (${describeError(t.error)})` : `exited ${t.exitCode}`;
     case 'blocked': {
       const on = t.block?.on;
       const where = t.block?.site ? ` at ${describeSite(t.block.site, cwd)}` : '';
@@ -30,7 +31,7 @@ export function threadStateText(t: ThreadModel, cwd: string): string {
 
 /** One process's state in a few words. */
 export function processStateText(p: ProcessModel): string {
-  if (p.alive) return p.tracked ? '' : p.node ? 'untracked' : 'not tracked';
+  if (p.alive) return p.tooOld ? 'untracked (Node too old)' : '';
   return p.signal ? `killed by ${p.signal}` : `exited ${p.exitCode ?? '?'}`;
 }
 
@@ -86,9 +87,10 @@ export function changeLine(tree: ProcessTree, change: TreeChange, cwd: string): 
   const p = tree.get(change.pid);
   if (!p) return undefined;
   if (change.threadId === undefined) {
-    if (change.kind === 'process-started') return `pid ${p.pid} started: ${processTitle(p, cwd)}`;
+    if (change.kind === 'process-started') return `started ${processTitle(p, cwd)}`;
+    if (change.kind === 'note' && p.root && p.notes.length === 0) return `started ${processTitle(p, cwd)}`;
     if (change.kind === 'process-exited') return `pid ${p.pid} ${processStateText(p)}`;
-    if (change.kind === 'note') return `pid ${p.pid}: ${p.notes[p.notes.length - 1] ?? ''}`;
+    if (change.kind === 'note') return p.notes.length > 0 ? `pid ${p.pid}: ${p.notes[p.notes.length - 1]}` : undefined;
     return undefined;
   }
   const t = p.threads.get(change.threadId);

@@ -20,7 +20,7 @@ export function makeFinding(kind: FindingKind, severity: FindingSeverity, messag
 }
 
 /** The stall that Node hides: a thread's event loop drained while awaited work was still pending. */
-export function drainFinding(p: ProcessModel, t: ThreadModel, drain: DrainEvent, now: number): Finding | undefined {
+export function drainFinding(p: ProcessModel, t: ThreadModel, drain: DrainEvent, now: number, cwd?: string): Finding | undefined {
   const pending = drain.pending;
   const tla = pending.some((w) => w.kind === 'top-level-await') || (drain.exitCode === 13 && t.threadId === 0);
   if (pending.length === 0 && !tla) return undefined;
@@ -28,7 +28,7 @@ export function drainFinding(p: ProcessModel, t: ThreadModel, drain: DrainEvent,
   if (tla && !pending.some((w) => w.kind === 'top-level-await')) {
     participants.push({ pid: p.pid, threadId: t.threadId, role: 'waits', detail: 'top-level await that never settles' });
   }
-  const what = pending.length > 0 ? pending.map((w) => w.description + (w.site ? ` at ${describeSite(w.site)}` : '')).join('; ') : 'a top-level await';
+  const what = pending.length > 0 ? pending.map((w) => w.description + (w.site ? ` at ${describeSite(w.site, cwd)}` : '')).join('; ') : 'a top-level await';
   const ending = drain.exitCode === 13 ? 'Node exits with status 13 (unsettled top-level await)' : `Node exits with status ${drain.exitCode} as if all were well`;
   const message = `Stall: the event loop of ${threadLabel(p, t)} drained while it still awaited ${what} — nothing left can settle it, and ${ending}`;
   return makeFinding('stall', 'error', message, participants, now);
@@ -36,4 +36,22 @@ export function drainFinding(p: ProcessModel, t: ThreadModel, drain: DrainEvent,
 
 function pendingParticipant(p: ProcessModel, t: ThreadModel, w: PendingWait): FindingParticipant {
   return { pid: p.pid, threadId: t.threadId, role: 'waits', detail: `awaits ${w.description}`, site: w.site, stack: w.stack };
+}
+
+/**
+ * Drain findings of threads that have exited. A thread may drain more than once before it exits
+ * (`beforeExit`, then `exit` with the final status): only its last drain counts.
+ */
+export function drainFindingsOfExitedThreads(tree: { processes(): ProcessModel[] }, done: Set<string>, now: number, cwd?: string, all = false): Finding[] {
+  const found: Finding[] = [];
+  for (const p of tree.processes()) {
+    for (const t of p.threads.values()) {
+      const key = `${p.pid}:${t.threadId}`;
+      if (!t.drain || done.has(key) || (!all && t.status !== 'exited')) continue;
+      done.add(key);
+      const finding = drainFinding(p, t, t.drain, now, cwd);
+      if (finding) found.push(finding);
+    }
+  }
+  return found;
 }

@@ -121,7 +121,8 @@ export class ProcessTree {
     p.root = true;
     p.argv = argv;
     this.lastActivityAt = now;
-    return [{ kind: 'process-started', pid }];
+    // Shown once its agent says hello (or when it turns out not to be Node and exits).
+    return [];
   }
 
   /** Applies one hub line; returns what changed. */
@@ -210,14 +211,14 @@ export class ProcessTree {
     p.exitCode = exitCode;
     p.signal = signal;
     p.endedAt = now;
-    for (const t of p.threads.values()) if (t.status !== 'exited') this.exitThread(t, t.exitCode ?? exitCode ?? -1, undefined, now, false);
+    for (const t of p.threads.values()) if (t.status !== 'exited') this.exitThread(t, t.exitCode ?? exitCode, undefined, now, false);
     this.lastActivityAt = now;
     return [{ kind: 'process-exited', pid }];
   }
 
   private applyHello(process: ProcessModel, event: HelloEvent, now: number): TreeChange[] {
     const changes: TreeChange[] = [];
-    const wasTracked = process.tracked;
+    const wasKnown = process.tracked || process.origin !== undefined || process.root;
     if (event.isMainThread) {
       process.tracked = true;
       process.node = true;
@@ -227,10 +228,13 @@ export class ProcessTree {
       if (process.ppid === null || !this.byPid.has(process.ppid)) process.ppid = event.ppid;
       process.argv = event.argv.length > 0 ? event.argv : process.argv;
       for (const note of event.notes ?? []) if (!process.notes.includes(note)) process.notes.push(note);
-      if (!wasTracked) changes.push({ kind: 'process-started', pid: event.pid });
+      // A root or a child its parent announced is shown then; say it again only with what hello adds.
+      changes.push({ kind: wasKnown ? 'note' : 'process-started', pid: event.pid });
     }
+    const known = process.threads.has(event.threadId);
     const thread = this.ensureThread(process, event.threadId, now);
-    const isNew = !thread.tracked;
+    // A worker its parent announced was shown then; the main thread is shown with its process.
+    const isNew = !known && !event.isMainThread;
     thread.tracked = true;
     thread.lastHeardAt = now;
     thread.name = event.name;
@@ -263,7 +267,7 @@ export class ProcessTree {
     return changed ? [{ kind: 'thread-state', pid: thread.pid, threadId: thread.threadId }] : [];
   }
 
-  private exitThread(thread: ThreadModel, exitCode: number, error: ErrorInfo | undefined, now: number, activity = true): void {
+  private exitThread(thread: ThreadModel, exitCode: number | null, error: ErrorInfo | undefined, now: number, activity = true): void {
     if (thread.status === 'exited') {
       if (error && !thread.error) thread.error = error;
       return;

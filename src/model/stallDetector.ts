@@ -10,6 +10,8 @@ export interface StallOptions {
   quietMs: number;
   /** A sample older than this no longer proves a thread idle (it may be spinning). */
   staleMs: number;
+  /** Paths under this directory are shown relative to it in messages. */
+  cwd?: string;
 }
 
 /** Default tuning: samples come every 100 ms, heartbeats every 500 ms. */
@@ -52,7 +54,7 @@ export function checkStall(tree: ProcessTree, now: number, options: StallOptions
     asleepThreads += liveThreads(p).length;
   }
   if (asleepThreads === 0) return progress({ pid: 0, reason: 'no tracked thread' });
-  return { stalled: true, ...describeStall(tree, live) };
+  return { stalled: true, ...describeStall(tree, live, options.cwd) };
 }
 
 function progress(because: ProgressReason): StallCheck {
@@ -112,7 +114,7 @@ function internalWaitCanEnd(tree: ProcessTree, pid: number, wait: InternalWait):
   return undefined;
 }
 
-function describeStall(tree: ProcessTree, live: ProcessModel[]): { message: string; participants: FindingParticipant[] } {
+function describeStall(tree: ProcessTree, live: ProcessModel[], cwd: string | undefined): { message: string; participants: FindingParticipant[] } {
   const participants: FindingParticipant[] = [];
   const phrases: string[] = [];
   for (const p of live) {
@@ -120,7 +122,7 @@ function describeStall(tree: ProcessTree, live: ProcessModel[]): { message: stri
     for (const t of liveThreads(p)) {
       const participant = describeAsleepThread(tree, p, t);
       participants.push(participant);
-      phrases.push(`${threadLabel(p, t)} ${participant.detail}`);
+      phrases.push(`${threadLabel(p, t)} ${participant.detail}${participant.site ? ` at ${describeSite(participant.site, cwd)}` : ''}`);
     }
     // Threads that exited are the usual reason a waiter can never be woken: name them.
     const waitsOnFutex = liveThreads(p).some((t) => t.block?.on.kind === 'atomics.wait');
@@ -147,10 +149,7 @@ function describeStall(tree: ProcessTree, live: ProcessModel[]): { message: stri
 function describeAsleepThread(tree: ProcessTree, p: ProcessModel, t: ThreadModel): FindingParticipant {
   if (t.block) {
     const on = t.block.on;
-    const detail =
-      on.kind === 'atomics.wait'
-        ? `waits in Atomics.wait on ${describeFutex(on)}${t.block.site ? ` at ${describeSite(t.block.site)}` : ''}`
-        : `waits for ${on.method}(${on.command})${t.block.site ? ` at ${describeSite(t.block.site)}` : ''}`;
+    const detail = on.kind === 'atomics.wait' ? `waits in Atomics.wait on ${describeFutex(on)}` : `waits for ${on.method}(${on.command})`;
     return { pid: p.pid, threadId: t.threadId, role: 'blocked', detail, site: t.block.site, stack: t.block.stack };
   }
   const waits = t.lastSample?.internal ?? [];
@@ -160,7 +159,7 @@ function describeAsleepThread(tree: ProcessTree, p: ProcessModel, t: ThreadModel
 
 function describeFutex(on: Extract<BlockReason, { kind: 'atomics.wait' }>): string {
   const label = on.buffer.label ? ` '${on.buffer.label}'` : '';
-  return `index ${on.index} (byte ${on.byteOffset}) of SharedArrayBuffer${label} (${on.buffer.byteLength} bytes) while it holds ${on.value}`;
+  return `index ${on.index} (byte ${on.byteOffset}) of SharedArrayBuffer${label} (${on.buffer.byteLength} bytes), expecting the value ${on.value}`;
 }
 
 function describeInternalWait(tree: ProcessTree, p: ProcessModel, wait: InternalWait): string {
