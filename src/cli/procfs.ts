@@ -28,3 +28,15 @@ export function killQuietly(pid: number, signal: NodeJS.Signals): void {
     // already gone
   }
 }
+
+/** A process's parent pid and command line from /proc, while it is alive. */
+export function readProcessInfo(pid: number): { ppid: number; argv: string[] } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return { ppid: Number(fields[1]), argv };
+  } catch {
+    return undefined;
+  }
+}

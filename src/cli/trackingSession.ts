@@ -7,7 +7,7 @@ import { checkStall, DEFAULT_STALL_OPTIONS, type StallOptions } from '../model/s
 import { drainFindingsOfExitedThreads } from '../model/findings';
 import { formatFinding } from '../model/reportBuilder';
 import type { LiveView } from './liveView';
-import { isProcessAlive } from './procfs';
+import { isProcessAlive, readProcessInfo } from './procfs';
 import { addDumpsToStall } from './stallDump';
 
 /**
@@ -101,8 +101,28 @@ export class TrackingSession {
     }
   }
 
+  /**
+   * A process whose parent is unknown hangs under the nearest known ancestor, with the processes in
+   * between (shells of execSync, npm scripts) read from /proc while they are alive.
+   */
+  private linkUnknownParent(pid: number, ppid: number | null): void {
+    const chain: Array<{ pid: number; ppid: number; argv: string[] }> = [];
+    let current = ppid;
+    for (let depth = 0; current !== null && current > 1 && !this.tree.get(current) && depth < 8; depth++) {
+      const info = readProcessInfo(current);
+      if (!info) return;
+      chain.push({ pid: current, ...info });
+      current = info.ppid;
+    }
+    if (chain.length === 0 || current === null || !this.tree.get(current)) return;
+    const now = Date.now();
+    for (const link of chain.reverse()) this.view.update(this.tree.addIntermediate(link.pid, link.ppid, link.argv, now));
+    void pid;
+  }
+
   private afterEvents(pid: number): void {
     const p = this.tree.get(pid);
+    if (p) this.linkUnknownParent(p.pid, p.ppid);
     if (p?.tooOld && !this.warnedOld.has(p.pid)) {
       this.warnedOld.add(p.pid);
       this.view.message([`pid ${p.pid} runs Node ${p.nodeVersion}, which is too old: Gridlock needs Node ${MIN_NODE_MAJOR} or newer. That process is not tracked; install a newer Node (e.g. with nvm) to track it.`]);

@@ -32,7 +32,7 @@ export function threadStateText(t: ThreadModel, cwd: string): string {
 /** One process's state in a few words. */
 export function processStateText(p: ProcessModel): string {
   if (p.alive) return p.tooOld ? 'untracked (Node too old)' : '';
-  return p.signal ? `killed by ${p.signal}` : `exited ${p.exitCode ?? '?'}`;
+  return p.signal ? `killed by ${p.signal}` : p.exitCode === null ? 'ended' : `exited ${p.exitCode}`;
 }
 
 function processTitle(p: ProcessModel, cwd: string): string {

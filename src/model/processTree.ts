@@ -151,11 +151,23 @@ export class ProcessTree {
         thread.quietSince = undefined;
         this.lastActivityAt = now;
         return [{ kind: 'thread-state', pid, threadId }];
-      case 'unblock':
+      case 'unblock': {
+        const child = event.child;
+        const on = thread.block?.on;
+        if (child && on?.kind === 'sync-child') {
+          // A synchronous child is only known once it returned; its own children (the node behind
+          // execSync's shell) said hello with it as parent meanwhile and now hang under it.
+          const c = this.ensureProcess(child.pid, now);
+          c.ppid = pid;
+          c.origin = { method: on.method, site: thread.block?.site, file: on.command, args: [], byThreadId: threadId };
+          if (c.argv.length === 0) c.argv = [on.command];
+          this.exitProcess(child.pid, child.exitCode, child.signal, now);
+        }
         thread.block = undefined;
         thread.status = 'running';
         this.lastActivityAt = now;
         return [{ kind: 'thread-state', pid, threadId }];
+      }
       case 'worker-created': {
         const worker = this.ensureThread(process, event.threadId, now);
         worker.parentThreadId = threadId;
@@ -198,6 +210,23 @@ export class ProcessTree {
     }
   }
 
+  /**
+   * Records a process the host found between two known ones (a shell run by execSync or by an npm
+   * script): `pid` is the parent of a known process, and `ppid` its own parent.
+   */
+  addIntermediate(pid: number, ppid: number, argv: string[], now: number): TreeChange[] {
+    const p = this.ensureProcess(pid, now);
+    if (p.ppid === null) p.ppid = ppid;
+    if (p.argv.length === 0) p.argv = argv;
+    // A known parent blocked in a synchronous child call started it there.
+    const parent = this.byPid.get(ppid);
+    const caller = parent ? [...parent.threads.values()].find((t) => t.block?.on.kind === 'sync-child') : undefined;
+    if (!p.origin && caller?.block && caller.block.on.kind === 'sync-child') {
+      p.origin = { method: caller.block.on.method, site: caller.block.site, file: caller.block.on.command, args: [], byThreadId: caller.threadId };
+    }
+    return [{ kind: 'process-started', pid }];
+  }
+
   /** Records a process exit seen by the host (the root's exit, or a pid found gone). */
   exitProcess(pid: number, exitCode: number | null, signal: string | null, now: number): TreeChange[] {
     const p = this.ensureProcess(pid, now);
@@ -208,7 +237,8 @@ export class ProcessTree {
       return [];
     }
     p.alive = false;
-    p.exitCode = exitCode;
+    // Found gone by the host: a process's exit code is its main thread's.
+    p.exitCode = exitCode ?? (signal === null ? (p.threads.get(0)?.exitCode ?? null) : null);
     p.signal = signal;
     p.endedAt = now;
     for (const t of p.threads.values()) if (t.status !== 'exited') this.exitThread(t, t.exitCode ?? exitCode, undefined, now, false);
