@@ -1,0 +1,149 @@
+/**
+ * Stack capture without the agent: call sites for events, the stack of a thread on demand, and
+ * removal of the agent's own frames from errors that pass through its wrappers.
+ *
+ * Stacks are read from `new Error().stack` text rather than CallSite objects, because the text is
+ * what Node source-maps (tsx, --enable-source-maps) and CallSites are not.
+ */
+import type { SourceSite, StackFrames } from '../protocol/agentEvents';
+
+const OriginalError = Error;
+const FRAME = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
+
+/** The bundle file as Node names it in frames. */
+let agentFile: string | undefined;
+/** When the bundle's frames are source-mapped, the directory of the agent's sources. */
+let agentSourceDir: string | undefined;
+
+/** Learns how the agent's own frames look (bundle path, or source-mapped path). Call once at load. */
+export function learnAgentFrames(): void {
+  const bundle = typeof __filename === 'string' ? __filename : undefined;
+  const own = parseFrames(rawStack(4))[0]?.file;
+  agentFile = bundle ?? own;
+  if (own !== undefined && own !== agentFile) {
+    const slash = Math.max(own.lastIndexOf('/'), own.lastIndexOf('\\'));
+    if (slash > 0) agentSourceDir = own.slice(0, slash + 1);
+  }
+}
+
+/** The bundle path when the agent was preloaded (used to tell whether NODE_OPTIONS still loads it). */
+export function agentBundlePath(): string | undefined {
+  return typeof __filename === 'string' ? __filename : undefined;
+}
+
+/** True for a frame of the agent itself. */
+export function isAgentFile(file: string): boolean {
+  return file === agentFile || (agentSourceDir !== undefined && file.startsWith(agentSourceDir));
+}
+
+function rawStack(limit: number): string {
+  const saved = OriginalError.stackTraceLimit;
+  try {
+    OriginalError.stackTraceLimit = limit;
+  } catch {
+    // a frozen Error: take what the limit gives
+  }
+  try {
+    return String(new OriginalError().stack ?? '');
+  } catch {
+    return '';
+  } finally {
+    try {
+      OriginalError.stackTraceLimit = saved;
+    } catch {
+      // frozen
+    }
+  }
+}
+
+/** Parses V8 stack text into frames (frames without a position, like native ones, are skipped). */
+export function parseFrames(text: string): StackFrames {
+  const frames: StackFrames = [];
+  for (const line of text.split('\n')) {
+    const match = FRAME.exec(line);
+    if (match === null) continue;
+    let functionName = match[1];
+    if (functionName !== undefined && functionName.startsWith('async ')) functionName = functionName.slice(6);
+    const frame: SourceSite = { file: match[2], line: Number(match[3]), column: Number(match[4]) };
+    if (functionName) frame.functionName = functionName;
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** The current stack, innermost first, without the agent's frames. */
+export function captureStack(maxFrames = 24): StackFrames {
+  // Room for the agent's own frames above the caller's.
+  return parseFrames(rawStack(maxFrames + 8))
+    .filter((frame) => !isAgentFile(frame.file))
+    .slice(0, maxFrames);
+}
+
+/** The first frame of the program itself (not the agent, not Node's internals). */
+export function userSite(stack: StackFrames): SourceSite | undefined {
+  return stack.find((frame) => !frame.file.startsWith('node:') && !frame.file.startsWith('internal/'));
+}
+
+/**
+ * Removes the agent's frames from an error's stack text. Used on uncaught errors only, so the
+ * crash output is the one the program prints without the agent.
+ */
+export function stripAgentFrames(error: unknown): void {
+  try {
+    if (agentFile === undefined || typeof error !== 'object' || error === null) return;
+    const stack = (error as { stack?: unknown }).stack;
+    if (typeof stack !== 'string') return;
+    const lines = stack.split('\n');
+    const kept = lines.filter((line) => {
+      const match = FRAME.exec(line);
+      return match === null || !isAgentFile(match[2]);
+    });
+    if (kept.length !== lines.length) (error as { stack: string }).stack = kept.join('\n');
+  } catch {
+    // a frozen error keeps its stack
+  }
+}
+
+/**
+ * Raises Error.stackTraceLimit by one for the duration of a wrapped call, so an error created
+ * inside keeps as many of the program's frames as without the agent's wrapper frame. Returns the
+ * value to restore, or undefined when nothing was changed.
+ */
+export function makeRoomForWrapperFrame(): number | undefined {
+  try {
+    const saved = OriginalError.stackTraceLimit;
+    if (typeof saved !== 'number' || !(saved > 0) || saved === Infinity) return undefined;
+    OriginalError.stackTraceLimit = saved + 1;
+    return saved;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Undoes {@link makeRoomForWrapperFrame}. */
+export function restoreStackLimit(saved: number | undefined): void {
+  if (saved === undefined) return;
+  try {
+    OriginalError.stackTraceLimit = saved;
+  } catch {
+    // frozen meanwhile
+  }
+}
+
+/** An error as the protocol carries it. */
+export function describeError(error: unknown): { name: string; message: string; stack?: StackFrames } {
+  try {
+    if (typeof error === 'object' && error !== null) {
+      const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+      const info: { name: string; message: string; stack?: StackFrames } = {
+        name: typeof e.name === 'string' ? e.name : 'Error',
+        message: typeof e.message === 'string' ? e.message : '',
+      };
+      if (typeof e.stack === 'string') info.stack = parseFrames(e.stack).filter((f) => !isAgentFile(f.file)).slice(0, 24);
+      return info;
+    }
+    return { name: typeof error, message: String(error) };
+  } catch {
+    return { name: 'Error', message: '(unreadable)' };
+  }
+}
