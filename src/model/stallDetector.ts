@@ -116,13 +116,24 @@ function internalWaitCanEnd(tree: ProcessTree, pid: number, wait: InternalWait):
 
 function describeStall(tree: ProcessTree, live: ProcessModel[], cwd: string | undefined): { message: string; participants: FindingParticipant[] } {
   const participants: FindingParticipant[] = [];
-  const phrases: string[] = [];
-  for (const p of live) {
-    if (!p.tracked) continue;
+  const tracked = live.filter((p) => p.tracked);
+  const withPid = tracked.length > 1;
+  // Threads blocked at the same place are named together; idle ones are summed up.
+  const blockedAt = new Map<string, string[]>();
+  const idle: string[] = [];
+  const exited: string[] = [];
+  for (const p of tracked) {
     for (const t of liveThreads(p)) {
       const participant = describeAsleepThread(tree, p, t);
       participants.push(participant);
-      phrases.push(`${threadLabel(p, t)} ${participant.detail}${participant.site ? ` at ${describeSite(participant.site, cwd)}` : ''}`);
+      const label = threadLabel(p, t, withPid);
+      if (participant.role === 'blocked') {
+        const how = t.block?.on.kind === 'atomics.wait' ? 'Atomics.wait' : t.block?.on.kind === 'sync-child' ? t.block.on.method : 'a blocking call';
+        const key = `${how}${participant.site ? ` at ${describeSite(participant.site, cwd)}` : ''}`;
+        blockedAt.set(key, [...(blockedAt.get(key) ?? []), label]);
+      } else {
+        idle.push(label);
+      }
     }
     // Threads that exited are the usual reason a waiter can never be woken: name them.
     const waitsOnFutex = liveThreads(p).some((t) => t.block?.on.kind === 'atomics.wait');
@@ -130,20 +141,21 @@ function describeStall(tree: ProcessTree, live: ProcessModel[], cwd: string | un
       if (t.status !== 'exited' || t.threadId === 0) continue;
       if (!waitsOnFutex && !t.error) continue;
       const detail = t.error ? `exited with ${describeError(t.error)}` : `exited with code ${t.exitCode ?? '?'}`;
-      participants.push({
-        pid: p.pid,
-        threadId: t.threadId,
-        role: 'exited',
-        detail,
-        site: t.error?.stack?.[0] ?? t.createdSite,
-        stack: t.error?.stack,
-      });
-      phrases.push(`${threadLabel(p, t)} ${detail}${waitsOnFutex ? ', so it can no longer notify' : ''}`);
+      participants.push({ pid: p.pid, threadId: t.threadId, role: 'exited', detail, site: t.error?.stack?.[0] ?? t.createdSite, stack: t.error?.stack });
+      exited.push(`${threadLabel(p, t, withPid)} ${detail}${waitsOnFutex ? ', so it can no longer notify' : ''}`);
     }
   }
-  const processes = live.filter((p) => p.tracked).length;
-  const scope = processes > 1 ? `all threads of ${processes} processes are asleep` : 'all threads are asleep';
+  const phrases: string[] = [];
+  for (const [where, labels] of blockedAt) phrases.push(`${joinNames(labels)} ${labels.length === 1 ? 'waits' : 'wait'} in ${where}`);
+  if (idle.length > 0) phrases.push(`${joinNames(idle)} ${idle.length === 1 ? 'is' : 'are'} idle, waiting only on threads and processes of the tree`);
+  phrases.push(...exited);
+  const scope = tracked.length > 1 ? `all threads of ${tracked.length} processes are asleep` : 'all threads are asleep';
   return { message: `Stall: ${scope} — ${phrases.join('; ')}`, participants };
+}
+
+function joinNames(names: string[]): string {
+  if (names.length <= 3) return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
 }
 
 function describeAsleepThread(tree: ProcessTree, p: ProcessModel, t: ThreadModel): FindingParticipant {

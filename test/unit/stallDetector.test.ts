@@ -83,7 +83,7 @@ test('a dead worker that could notify a blocked thread is named with its error',
   if (!check.stalled) return;
   assert.deepEqual(check.participants.map((p) => p.role), ['blocked', 'exited']);
   assert.equal(check.participants[1].site?.line, 14);
-  assert.match(check.message, /worker 1 'signaller' of pid 10 exited with Error: boom, so it can no longer notify/);
+  assert.equal(check.message, "Stall: all threads are asleep — main thread waits in Atomics.wait at /app/main.js:9:11; worker 1 'signaller' exited with Error: boom, so it can no longer notify");
 });
 
 test('an untracked (non-Node) child that is alive can progress; a shell waiting on tracked node does not count', () => {
