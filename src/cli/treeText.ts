@@ -36,7 +36,9 @@ export function processStateText(p: ProcessModel): string {
 }
 
 function processTitle(p: ProcessModel, cwd: string): string {
-  const argv = p.argv.length > 0 ? p.argv.map((a) => (a.startsWith(cwd + '/') ? a.slice(cwd.length + 1) : a)).join(' ') : '?';
+  // The program by its name (node, sh), its arguments relative to the working directory.
+  const shown = p.argv.map((a, i) => (i === 0 && a.includes('/') ? a.slice(a.lastIndexOf('/') + 1) : a.startsWith(cwd + '/') ? a.slice(cwd.length + 1) : a));
+  const argv = shown.length > 0 ? shown.join(' ') : '?';
   const origin = p.origin ? ` [${p.origin.method}${p.origin.site ? ` at ${describeSite(p.origin.site, cwd)}` : ''}]` : '';
   const state = processStateText(p);
   return `pid ${p.pid} ${truncate(argv, 60)}${origin}${state ? ` — ${state}` : ''}`;
