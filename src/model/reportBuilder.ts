@@ -1,19 +1,13 @@
-import type { Finding, Report, ReportProcess, ReportThread } from '../protocol/report';
+import type { Finding, Report, ReportProcess, ReportResource, ReportThread } from '../protocol/report';
 import { REPORT_VERSION } from '../protocol/report';
 import type { ProcessTree, ThreadModel } from './processTree';
 import { describeSite } from './describe';
 
-/** What the host knows beyond the tree when the run ends. */
-export interface RunOutcome {
-  command: string[];
-  exitCode: number | null;
-  signal: string | null;
-  gridlockExitCode: number;
-  startedAt: number;
-  endedAt: number;
-  findings: Finding[];
-  notes: string[];
-}
+/** What the host knows beyond the tree when the run ends: the report's own fields. */
+export type RunOutcome = Pick<Report, 'command' | 'exitCode' | 'signal' | 'gridlockExitCode' | 'startedAt' | 'endedAt' | 'findings' | 'notes'> & {
+  /** Locks, queues and pools with their holders and waiters (empty when none were tracked). */
+  resources?: ReportResource[];
+};
 
 /** Builds the JSON report (DESIGN.md "The report") from the tree and the run's outcome. */
 export function buildReport(tree: ProcessTree, outcome: RunOutcome): Report {
@@ -42,7 +36,7 @@ export function buildReport(tree: ProcessTree, outcome: RunOutcome): Report {
     startedAt: outcome.startedAt,
     endedAt: outcome.endedAt,
     processes,
-    resources: [],
+    resources: outcome.resources ?? [],
     findings: outcome.findings,
     notes,
   };
