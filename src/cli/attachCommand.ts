@@ -23,7 +23,7 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
     process.stderr.write(`gridlock: ${(error as Error).message}\n`);
     return EXIT_UNREACHABLE;
   }
-  const session = new TrackingSession((tree) => createLiveView(tree, { live: args.live, verbose: false }, cwd), cwd, 400, () => {});
+  const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, { live: args.live, verbose: false }, cwd, resourcesOf), cwd, 400, () => {});
   let handle;
   try {
     handle = await attachToTarget(url, agentBundlePath(), (line) => session.handleLine(line), {
@@ -52,8 +52,8 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
   session.view.close();
   const status = session.hangFound ? EXIT_HANG_FOUND : 0;
   const note = how === 'detached' ? 'detached; the program keeps running' : 'the program went away';
-  const report = buildReport(session.tree, { command: ['attach', args.target], exitCode: null, signal: null, gridlockExitCode: status, startedAt, endedAt: Date.now(), findings: session.findings, notes: [note] });
+  const report = buildReport(session.tree, { command: ['attach', args.target], exitCode: null, signal: null, gridlockExitCode: status, startedAt, endedAt: Date.now(), findings: session.findings, notes: [note], resources: session.resources.resourcesForReport() });
   if (args.jsonFile) fs.writeFileSync(path.resolve(cwd, args.jsonFile), JSON.stringify(report, null, 2) + '\n');
-  printSummary(report, session.tree, cwd, { live: args.live, jsonFile: args.jsonFile });
+  printSummary(report, session.tree, cwd, { live: args.live, jsonFile: args.jsonFile }, session.resourceLines);
   return status;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { ProcessTree, TreeChange } from '../model/processTree';
-import { changeLine, renderTree } from './treeText';
+import { changeLine, renderTree, type ResourceLines } from './treeText';
 
 /** Where gridlock shows what happens while the program runs. */
 export interface LiveView {
@@ -79,6 +79,7 @@ export class TtyTreeView implements LiveView {
     private readonly fd: number,
     private readonly cwd: string,
     private readonly size: () => { rows: number; columns: number },
+    private readonly resourcesOf?: ResourceLines,
   ) {}
 
   update(_changes: TreeChange[]): void {
@@ -103,7 +104,7 @@ export class TtyTreeView implements LiveView {
     if (this.closed) return;
     this.dirty = false;
     const { rows, columns } = this.size();
-    const tree = renderTree(this.tree, this.cwd);
+    const tree = renderTree(this.tree, this.cwd, this.resourcesOf);
     const max = Math.max(3, Math.min(tree.length + 1, Math.floor(rows / 3)));
     const body = tree.length + 1 > max ? [...tree.slice(0, max - 2), `… ${tree.length - (max - 2)} more lines`] : tree;
     const lines = ['── gridlock ' + '─'.repeat(Math.max(0, columns - 12)), ...body].map((l) => clip(l, columns));

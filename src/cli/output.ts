@@ -4,16 +4,16 @@ import { formatFinding } from '../model/reportBuilder';
 import type { RunOptions } from './args';
 import type { LiveView } from './liveView';
 import { PlainEventLog, TtyTreeView } from './liveView';
-import { renderTree } from './treeText';
+import { renderTree, type ResourceLines } from './treeText';
 
 const STDERR = 2;
 
 /** Picks the live view: the in-place tree on a terminal, plain event lines otherwise. */
-export function createLiveView(tree: ProcessTree, options: Pick<RunOptions, 'live' | 'verbose'>, cwd: string): LiveView {
+export function createLiveView(tree: ProcessTree, options: Pick<RunOptions, 'live' | 'verbose'>, cwd: string, resourcesOf?: ResourceLines): LiveView {
   const tty = process.stderr.isTTY === true;
   if (options.live === 'off') return { update() {}, message: (lines) => writeLines(lines), close() {} };
   if (options.live === 'tty' || (options.live === 'auto' && tty)) {
-    return new TtyTreeView(tree, STDERR, cwd, () => ({ rows: process.stderr.rows || 24, columns: process.stderr.columns || 80 }));
+    return new TtyTreeView(tree, STDERR, cwd, () => ({ rows: process.stderr.rows || 24, columns: process.stderr.columns || 80 }), resourcesOf);
   }
   return new PlainEventLog(tree, STDERR, cwd, options.verbose);
 }
@@ -23,10 +23,10 @@ function writeLines(lines: string[]): void {
 }
 
 /** The end of a run: the final tree, the findings with stacks, and how it ended. */
-export function printSummary(report: Report, tree: ProcessTree, cwd: string, options: Pick<RunOptions, 'live' | 'jsonFile'>): void {
+export function printSummary(report: Report, tree: ProcessTree, cwd: string, options: Pick<RunOptions, 'live' | 'jsonFile'>, resourcesOf?: ResourceLines): void {
   const out: string[] = [];
   out.push('', '── gridlock summary ──');
-  if (options.live !== 'tty' && !(options.live === 'auto' && process.stderr.isTTY)) out.push(...renderTree(tree, cwd));
+  if (options.live !== 'tty' && !(options.live === 'auto' && process.stderr.isTTY)) out.push(...renderTree(tree, cwd, resourcesOf));
   if (report.findings.length === 0) out.push('no findings');
   for (const finding of report.findings) {
     out.push(...formatFinding(finding, cwd));

@@ -34,7 +34,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
     process.stderr.write(`gridlock: ${(error as Error).message}\n`);
     return { status: 70 };
   }
-  const session = new TrackingSession((tree) => createLiveView(tree, options, cwd), cwd, options.stallMs, (found) => {
+  const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, options, cwd, resourcesOf), cwd, options.stallMs, (found) => {
     if (options.keepRunning) return;
     found.view.message(['stopping the program (use --keep-running to leave it running)']);
     for (const p of found.tree.processes()) if (p.alive) killQuietly(p.pid, 'SIGKILL');
@@ -79,7 +79,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   const endedAt = Date.now();
   const hang = session.hangFound;
   const gridlockExitCode = hang ? EXIT_HANG_FOUND : (code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
-  const report = buildReport(session.tree, { command: options.command, exitCode: code, signal, gridlockExitCode, startedAt, endedAt, findings: session.findings, notes: [] });
+  const report = buildReport(session.tree, { command: options.command, exitCode: code, signal, gridlockExitCode, startedAt, endedAt, findings: session.findings, notes: [], resources: session.resources.resourcesForReport() });
   if (options.jsonFile) {
     try {
       fs.writeFileSync(path.resolve(cwd, options.jsonFile), JSON.stringify(report, null, 2) + '\n');
@@ -87,7 +87,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
       process.stderr.write(`gridlock: cannot write the report to ${options.jsonFile}: ${(error as Error).message}\n`);
     }
   }
-  printSummary(report, session.tree, cwd, options);
+  printSummary(report, session.tree, cwd, options, session.resourceLines);
   // Without a finding, end as the program did: a program killed by a signal makes gridlock die of it too.
   if (!hang && signal && code === null) return { status: gridlockExitCode, reraise: signal };
   return { status: gridlockExitCode };

@@ -1,12 +1,15 @@
 import type { AgentEvent } from '../protocol/agentEvents';
+import type { ResourceEvent } from '../protocol/resourceEvents';
 import type { HubLine } from '../protocol/hubWire';
 import { MIN_NODE_MAJOR } from '../protocol/hubWire';
 import type { Finding } from '../protocol/report';
-import { ProcessTree } from '../model/processTree';
+import { isThreadEvent, ProcessTree } from '../model/processTree';
+import { ResourceGraph } from '../model/resourceGraph';
 import { checkStall, DEFAULT_STALL_OPTIONS, type StallOptions } from '../model/stallDetector';
 import { drainFindingsOfExitedThreads } from '../model/findings';
 import { formatFinding } from '../model/reportBuilder';
 import type { LiveView } from './liveView';
+import { resourceLine, type ResourceLines } from './treeText';
 import { isProcessAlive, readProcessInfo } from './procfs';
 import { addDumpsToStall } from './stallDump';
 
@@ -16,6 +19,8 @@ import { addDumpsToStall } from './stallDump';
  */
 export class TrackingSession {
   readonly tree = new ProcessTree();
+  /** Locks, queues and pools, and the detectors over them. */
+  readonly resources: ResourceGraph;
   readonly findings: Finding[] = [];
   private readonly drainsDone = new Set<string>();
   private readonly warnedOld = new Set<number>();
@@ -26,15 +31,21 @@ export class TrackingSession {
   readonly view: LiveView;
 
   constructor(
-    createView: (tree: ProcessTree) => LiveView,
+    createView: (tree: ProcessTree, resourcesOf: ResourceLines) => LiveView,
     private readonly cwd: string,
     stallMs: number,
     /** Called once, after the stall finding is reported (run stops the program here). */
     private readonly onStall: (session: TrackingSession) => void,
+    /** A lock held longer than this is reported (warning). */
+    private readonly longHoldMs = 10000,
   ) {
-    this.view = createView(this.tree);
+    this.resources = new ResourceGraph({ cwd, tree: this.tree });
+    this.view = createView(this.tree, this.resourceLines);
     this.stallOptions = { ...DEFAULT_STALL_OPTIONS, quietMs: stallMs, cwd };
   }
+
+  /** The resources a thread owns or uses, one line each, for the tree. */
+  readonly resourceLines: ResourceLines = (pid, threadId) => this.resources.threadResources(pid, threadId).map(resourceLine);
 
   /** True once a deadlock or stall was reported. */
   get hangFound(): boolean {
@@ -43,20 +54,49 @@ export class TrackingSession {
 
   /** One line from an agent (hub or binding). */
   handleLine(line: HubLine): void {
-    this.view.update(this.tree.applyLine(line, Date.now()));
+    const now = Date.now();
+    this.view.update(this.tree.applyLine(line, now));
+    for (const event of line.e) this.feedResources(line.p, line.t, event, now);
     this.afterEvents(line.p);
   }
 
   /** Events from an agent's snapshot (attach). */
-  handleEvents(pid: number, threadId: number, events: AgentEvent[]): void {
+  handleEvents(pid: number, threadId: number, events: Array<AgentEvent | ResourceEvent>): void {
     const now = Date.now();
-    for (const event of events) this.view.update(this.tree.applyEvent(pid, threadId, event, now));
+    for (const event of events) {
+      this.view.update(this.tree.applyEvent(pid, threadId, event, now));
+      this.feedResources(pid, threadId, event, now);
+    }
     this.afterEvents(pid);
+  }
+
+  private feedResources(pid: number, threadId: number, event: AgentEvent | ResourceEvent, now: number): void {
+    let found: Finding[];
+    if (!isThreadEvent(event)) found = this.resources.apply(pid, threadId, event, now);
+    else {
+      found = this.resources.observeAgentEvent(pid, threadId, event, now);
+      if (event.type === 'exit') found.push(...this.resources.onThreadExit(pid, threadId, now));
+      if (event.type === 'worker-exited') found.push(...this.resources.onThreadExit(pid, event.threadId, now));
+    }
+    this.addFindings(found);
+  }
+
+  /** Reports findings; a deadlock ends the run as a stall does (the program is stopped unless kept running). */
+  private addFindings(found: Finding[]): void {
+    for (const finding of found) {
+      const first = !this.hangFound;
+      this.addFinding(finding);
+      if (finding.kind === 'deadlock' && first && !this.stallFound) {
+        this.stallFound = true;
+        this.onStall(this);
+      }
+    }
   }
 
   /** Marks a process exited (the root's exit, seen by the host). */
   processExited(pid: number, code: number | null, signal: string | null): void {
     this.view.update(this.tree.exitProcess(pid, code, signal, Date.now()));
+    this.addFindings(this.resources.onProcessExit(pid, Date.now()));
     this.afterEvents(pid);
   }
 
@@ -68,8 +108,8 @@ export class TrackingSession {
 
   /** The run is over: note processes that ended meanwhile, and report drains of threads that never got to say they exited. */
   finish(): void {
-    const now = Date.now();
-    for (const p of this.tree.processes()) if (p.alive && !isProcessAlive(p.pid)) this.view.update(this.tree.exitProcess(p.pid, p.exitCode, p.signal, now));
+    for (const p of this.tree.processes()) if (p.alive && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal);
+    this.addFindings(this.resources.confirmPending(Date.now() + 60_000));
     for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd, true)) this.addFinding(f);
   }
 
@@ -81,8 +121,9 @@ export class TrackingSession {
   async tick(beforeCheck: () => void, skipPid?: number): Promise<void> {
     const now = Date.now();
     for (const p of this.tree.processes()) {
-      if (p.alive && p.pid !== skipPid && !isProcessAlive(p.pid)) this.view.update(this.tree.exitProcess(p.pid, p.exitCode, p.signal, now));
+      if (p.alive && p.pid !== skipPid && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal);
     }
+    this.addFindings([...this.resources.confirmPending(now), ...this.resources.checkLongHolds(now, this.longHoldMs), ...this.resources.checkPools(now)]);
     if (this.stallFound || this.checking) return;
     beforeCheck();
     const check = checkStall(this.tree, Date.now(), this.stallOptions);

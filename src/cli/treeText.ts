@@ -1,6 +1,7 @@
 import type { ProcessModel, ProcessTree, ThreadModel, TreeChange } from '../model/processTree';
 import { childrenOf } from '../model/processTree';
 import { describeError, describeSite, threadLabel } from '../model/describe';
+import type { ThreadResourceView } from '../model/resourceViews';
 
 /** One thread's state in a few words: `idle (waits for worker 1)`, `blocked in Atomics.wait at a.js:3:5`. */
 export function threadStateText(t: ThreadModel, cwd: string): string {
@@ -48,8 +49,25 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The whole tree as indented lines: processes, their threads (nested workers), child processes. */
-export function renderTree(tree: ProcessTree, cwd: string): string[] {
+/** Lines describing the locks, queues and pools a thread owns or uses. */
+export type ResourceLines = (pid: number, threadId: number) => string[];
+
+/** One resource under its thread: `mutex 'accounts' (async-mutex@0.5.0): held 1, 2 waiting`. */
+export function resourceLine(r: ThreadResourceView): string {
+  const parts: string[] = [];
+  if (r.queue) {
+    const q = r.queue;
+    parts.push(`${q.size} queued, ${q.running}/${q.concurrency} running${q.paused ? ', paused' : ''}, ${q.completed} done`);
+    if (q.oldestWaitMs > 0) parts.push(`oldest waits ${Math.round(q.oldestWaitMs)} ms`);
+  } else {
+    parts.push(r.holders > 0 ? `held${r.heldHere > 0 ? ' here' : ''}${r.holders > 1 ? ` ×${r.holders}` : ''}` : 'free');
+    if (r.waiters > 0) parts.push(`${r.waiters} waiting${r.waitingHere > 0 ? ` (${r.waitingHere} here)` : ''}`);
+  }
+  return `${r.kind} '${r.name}' (${r.library}): ${parts.join(', ')}`;
+}
+
+/** The whole tree as indented lines: processes, their threads (nested workers) with their resources, child processes. */
+export function renderTree(tree: ProcessTree, cwd: string, resourcesOf?: ResourceLines): string[] {
   const lines: string[] = [];
   const shown = new Set<number>();
   const roots = tree.processes().filter((p) => p.root || p.ppid === null || !tree.get(p.ppid));
@@ -72,6 +90,8 @@ export function renderTree(tree: ProcessTree, cwd: string): string[] {
     const label = threadLabel(p, t, false) + (t.threadId !== 0 && t.script ? ` (${shortScript(t.script, cwd)})` : '');
     lines.push(`${prefix}${last ? '└─ ' : '├─ '}${label}: ${threadStateText(t, cwd)}`);
     const kids = all.filter((k) => k.threadId !== 0 && k.parentThreadId === t.threadId && k.threadId !== t.threadId);
+    const under = `${prefix}${last ? '   ' : '│  '}`;
+    for (const r of resourcesOf?.(p.pid, t.threadId) ?? []) lines.push(`${under}${kids.length > 0 ? '│' : ' '}  ${r}`);
     kids.forEach((k, i) => visitThread(p, k, all, `${prefix}${last ? '   ' : '│  '}`, i === kids.length - 1));
   };
   for (const r of roots) visit(r, '', true, true);

@@ -9,6 +9,7 @@ import type {
   SpawnMethod,
 } from '../protocol/agentEvents';
 import type { HubLine } from '../protocol/hubWire';
+import type { ResourceEvent } from '../protocol/resourceEvents';
 
 /** What the host knows of a thread right now. */
 export type ThreadStatus = 'starting' | 'running' | 'idle' | 'blocked' | 'exited';
@@ -136,8 +137,9 @@ export class ProcessTree {
     return changes;
   }
 
-  /** Applies one agent event from thread `threadId` of process `pid`. */
-  applyEvent(pid: number, threadId: number, event: AgentEvent, now: number): TreeChange[] {
+  /** Applies one agent event from thread `threadId` of process `pid` (resource events are not the tree's). */
+  applyEvent(pid: number, threadId: number, event: AgentEvent | ResourceEvent, now: number): TreeChange[] {
+    if (!isThreadEvent(event)) return [];
     const process = this.ensureProcess(pid, now);
     if (event.type === 'hello') return this.applyHello(process, event, now);
     const thread = this.ensureThread(process, threadId, now);
@@ -363,4 +365,11 @@ export function liveThreads(process: ProcessModel): ThreadModel[] {
 /** Children of a process in the tree, in order of appearance. */
 export function childrenOf(tree: ProcessTree, pid: number): ProcessModel[] {
   return tree.processes().filter((p) => p.ppid === pid && p.pid !== pid);
+}
+
+const THREAD_EVENT_TYPES = new Set<string>(['hello', 'sample', 'block', 'unblock', 'worker-created', 'worker-exited', 'exit', 'child-spawned', 'child-failed', 'child-exited', 'drain', 'dropped']);
+
+/** Whether an event is about threads and processes (the tree's), not locks, queues or pools. */
+export function isThreadEvent(event: AgentEvent | ResourceEvent): event is AgentEvent {
+  return THREAD_EVENT_TYPES.has(event.type);
 }

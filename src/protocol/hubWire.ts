@@ -1,4 +1,5 @@
 import type { AgentEvent, StackFrames } from './agentEvents';
+import type { ResourceEvent } from './resourceEvents';
 
 /**
  * How the agent reaches the host.
@@ -26,8 +27,12 @@ export interface HubLine {
   t: number;
   /** Per-thread line sequence number from 0: a gap means lines were lost. */
   s: number;
-  /** The events, oldest first. */
-  e: AgentEvent[];
+  /**
+   * The events, oldest first. Every event's `ts` is epoch milliseconds from one clock shared by all
+   * threads of the machine (`performance.timeOrigin + performance.now()`), so events of different
+   * threads can be ordered by it.
+   */
+  e: Array<AgentEvent | ResourceEvent>;
 }
 
 /** Environment variable naming the hub FIFO. */

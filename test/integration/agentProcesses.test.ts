@@ -10,7 +10,6 @@ import { closeSync, constants, copyFileSync, mkdtempSync, openSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentBundle, fixture, fixturesDir, ofType, repoRoot, run } from '../helpers/agentHarness';
-import type { AgentEvent } from '../../src/protocol/agentEvents';
 import type { HubLine } from '../../src/protocol/hubWire';
 import { testNode } from '../helpers/testNode';
 import type { RunOptions } from '../helpers/agentHarness';
@@ -136,7 +135,7 @@ describe('agent: a hub that does not keep up', () => {
       assert.equal(code, 0);
       const lines = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as HubLine);
       for (const line of text.split('\n').filter((l) => l !== '')) assert.ok(Buffer.byteLength(line) + 1 <= 4000);
-      const events: AgentEvent[] = lines.flatMap((l) => l.e);
+      const events = lines.flatMap((l) => l.e);
       const dropped = events.filter((e) => e.type === 'dropped').reduce((sum, e) => sum + (e.type === 'dropped' ? e.count : 0), 0);
       const waits = events.filter((e) => e.type === 'block' || e.type === 'unblock').length;
       assert.ok(dropped > 0, 'some events were dropped');
