@@ -16,6 +16,9 @@ const originalLoad = Atomics.load;
 const originalThen = Promise.prototype.then;
 const bytesPerElement = (array: Waitable): number => (array instanceof BigInt64Array ? 8 : 4);
 
+/** Called right before a blocking Atomics.wait is announced (futex locks, see locks/futex.ts). */
+export const waitObservers: Array<(reason: Extract<BlockReason, { kind: 'atomics.wait' }>, buffer: SharedArrayBuffer) => void> = [];
+
 export function installAtomicsHooks(context: AgentContext, buffers: SharedBufferRegistry, pending: PendingWaits): void {
   const atomics = Atomics as unknown as Record<string, unknown>;
   const originalWait = Atomics.wait;
@@ -53,7 +56,16 @@ export function installAtomicsHooks(context: AgentContext, buffers: SharedBuffer
       let reason: BlockReason | undefined;
       try {
         reason = describe(args[0], args[1], args[2], args[3]);
-        if (reason !== undefined) context.block(reason, captureStack());
+        if (reason !== undefined) {
+          for (const observe of waitObservers) {
+            try {
+              observe(reason as Extract<BlockReason, { kind: 'atomics.wait' }>, bufferOf(args[0]) as SharedArrayBuffer);
+            } catch {
+              // an observer never stops the block event
+            }
+          }
+          context.block(reason, captureStack());
+        }
       } catch {
         reason = undefined;
       }

@@ -14,6 +14,7 @@ import type * as V8 from 'node:v8';
 import type * as PerfHooks from 'node:perf_hooks';
 import type * as Module from 'node:module';
 import type * as Timers from 'node:timers';
+import type * as AsyncHooks from 'node:async_hooks';
 
 /** The built-ins the agent uses, by name. */
 export interface BuiltinMap {
@@ -27,6 +28,7 @@ export interface BuiltinMap {
   perf_hooks: typeof PerfHooks;
   module: typeof Module;
   timers: typeof Timers;
+  async_hooks: typeof AsyncHooks;
 }
 
 const cache = new Map<string, unknown>();

@@ -15,6 +15,7 @@ import { installAtomicsHooks } from './atomics';
 import { installChildHooks } from './children';
 import { openInspector } from './inspectorHook';
 import { installLifecycleHooks } from './lifecycle';
+import { installLockTracking } from './locks/index';
 import { PendingWaits, installOnceHook, promiseProbe } from './pending';
 import { startSampler } from './sampler';
 import { SharedBufferRegistry, findSharedBuffers } from './sharedBuffers';
@@ -142,6 +143,15 @@ function start(config: AgentConfig): void {
   const events = builtin('events');
   const childProcess = builtin('child_process');
   attempt('Atomics.wait', () => installAtomicsHooks(context, buffers, pending));
+  // Notes found later (a library version not recognised) go out with hello sent again.
+  const lateNote = (note: string): void => {
+    notes.push(note);
+    if (context.hello === undefined) return;
+    const again: HelloEvent = { ...context.hello, ts: now(), notes: notes.slice() };
+    context.hello = again;
+    channel.send(again);
+  };
+  attempt('locks', () => void installLockTracking(context, buffers, pending, lateNote));
   attempt('worker_threads', () => installWorkerHooks(context, { worker_threads: workerThreads, events: events!, util }, buffers));
   attempt('child_process', () => installChildHooks(context, { child_process: childProcess!, util, events: events! }));
   attempt('events.once', () => installOnceHook(context, events!, pending));

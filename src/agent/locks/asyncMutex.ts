@@ -1,0 +1,281 @@
+/**
+ * async-mutex (0.4, 0.5): Mutex and Semaphore. Everything goes through Semaphore (a Mutex is a
+ * Semaphore of 1 in `_semaphore`), so the Semaphore prototype is patched at the points where the
+ * library itself decides: `acquire` (a wait when it cannot dispatch at once), `_dispatchItem` (the
+ * grant), `_newReleaser` (the ticket: its first call is the release), `release` (a release without
+ * the ticket: `mutex.release()`), `cancel`; `runExclusive` runs in the caller's task. Construction is
+ * seen through the constructor's own assignments (`this._value =`, `this._semaphore =`).
+ * No promise, value or timing changes: the wrappers only look.
+ */
+import type { StackFrames } from '../../protocol/agentEvents';
+import type { TaskCell } from './tasks';
+import type { Holding, LockTracker, Resource, Waiter } from './tracker';
+import { hasMethods, observeConstruction, patchMethod } from './patch';
+
+interface Item {
+  resolve: unknown;
+  weight: number;
+}
+interface Sem {
+  _queue: Item[];
+}
+interface AcquireInfo {
+  resource: Resource;
+  task: TaskCell;
+  waiter?: Waiter;
+  permits?: number;
+  site?: Holding['site'];
+}
+
+const SEMAPHORE_METHODS = ['acquire', 'runExclusive', 'release', 'cancel', '_dispatchItem', '_newReleaser', '_couldLockImmediately'];
+const MUTEX_METHODS = ['acquire', 'runExclusive', 'release', 'cancel'];
+const patched = new WeakSet<object>();
+/** The timeout of the withTimeout()/tryAcquire() decorator whose call is in progress (CommonJS build only). */
+let decoratorTimeout: number | undefined;
+
+/**
+ * lib/withTimeout.js of the CommonJS build (index.js reads it through a live getter): the
+ * decorators it makes mark the waits of their acquire/runExclusive calls with their timeout.
+ */
+function adoptWithTimeout(exports: Record<string, unknown>): boolean {
+  const original = exports.withTimeout as ((...args: unknown[]) => Record<string, unknown>) | undefined;
+  const descriptor = Object.getOwnPropertyDescriptor(exports, 'withTimeout');
+  if (typeof original !== 'function' || descriptor === undefined || !descriptor.writable || patched.has(exports)) return patched.has(exports);
+  patched.add(exports);
+  exports.withTimeout = function withTimeout(this: unknown, ...args: unknown[]) {
+    const decorator = original.apply(this, args);
+    try {
+      const timeout = args[1];
+      if (typeof timeout === 'number' && typeof decorator === 'object' && decorator !== null) {
+        for (const key of ['acquire', 'runExclusive']) {
+          const method = decorator[key];
+          if (typeof method !== 'function') continue;
+          decorator[key] = function (this: unknown, ...inner: unknown[]) {
+            const saved = decoratorTimeout;
+            decoratorTimeout = timeout;
+            try {
+              return (method as (...a: unknown[]) => unknown).apply(this, inner);
+            } finally {
+              decoratorTimeout = saved;
+            }
+          };
+        }
+      }
+    } catch {
+      // never into the program
+    }
+    return decorator;
+  };
+  return true;
+}
+
+/** Patches an async-mutex exports object; returns false when its shape is not the one known. */
+export function adoptAsyncMutex(exports: Record<string, unknown>, library: string, tracker: LockTracker): boolean {
+  if (exports !== null && typeof exports === 'object' && exports.Mutex === undefined && typeof exports.withTimeout === 'function') return adoptWithTimeout(exports);
+  const Semaphore = exports.Semaphore as unknown as ({ prototype: object } & (() => void)) | undefined;
+  const Mutex = exports.Mutex as unknown as ({ prototype: object } & (() => void)) | undefined;
+  if (typeof Semaphore !== 'function' || typeof Mutex !== 'function') return false;
+  const sp = Semaphore.prototype;
+  const mp = Mutex.prototype;
+  if (patched.has(sp)) return true;
+  if (!hasMethods(sp, SEMAPHORE_METHODS) || !hasMethods(mp, MUTEX_METHODS)) return false;
+  if ('_value' in sp || '_semaphore' in mp) return false;
+  if (!/this\._semaphore\s*=/.test(Function.prototype.toString.call(Mutex)) || !/this\._value\s*=/.test(Function.prototype.toString.call(Semaphore))) return false;
+  patched.add(sp);
+
+  const { tasks } = tracker;
+  const resources = new WeakMap<object, Resource>();
+  const creations = new WeakMap<object, StackFrames>();
+  const items = new WeakMap<object, AcquireInfo>();
+  /** The acquire in progress when it will be dispatched at once (no allocation on that path). */
+  let immediate = false;
+  let immediateResource: Resource | undefined;
+  let immediateTask: TaskCell | undefined;
+  let immediateSite: Holding['site'];
+  let immediatePermits: number | undefined;
+  let grant: Holding | undefined;
+  let inTicket = false;
+
+  const resourceOf = (sem: object): Resource | undefined => {
+    let resource = resources.get(sem);
+    if (resource === undefined) {
+      const value = (sem as { _value?: unknown })._value;
+      resource = tracker.createResource({ kind: 'semaphore', library, creation: creations.get(sem), useSite: creations.has(sem) ? undefined : tracker.site(), capacity: typeof value === 'number' ? value : undefined });
+      creations.delete(sem);
+      resources.set(sem, resource);
+    }
+    return resource;
+  };
+
+  observeConstruction(sp, '_value', (sem) => creations.set(sem, tracker.stack()));
+  observeConstruction(mp, '_semaphore', (mutex, sem) => {
+    if (typeof sem !== 'object' || sem === null) return;
+    const resource = tracker.createResource({ kind: 'mutex', library, creation: creations.get(sem) ?? tracker.stack(), capacity: 1, reentrant: false });
+    creations.delete(sem);
+    resources.set(sem, resource);
+    resources.set(mutex, resource);
+    tracker.announce(resource);
+  });
+
+  const couldLock = (sp as Record<string, (this: object, weight: number, priority: number) => boolean>)._couldLockImmediately;
+
+  patchMethod<(this: object, weight?: number, priority?: number) => Promise<unknown>>(sp, 'acquire', (original) =>
+    function acquire(this: object, weight?: number, priority?: number) {
+      // Both parameters are defaulted with `=== void 0` in the library: passing them on as given is the same call.
+      let info: AcquireInfo | undefined;
+      let fast = false;
+      try {
+        const resource = resourceOf(this);
+        if (resource !== undefined) {
+          const permitsAsked = weight === undefined ? 1 : weight;
+          const wait = typeof permitsAsked === 'number' && permitsAsked > 0 && !couldLock.call(this, permitsAsked, priority === undefined ? 0 : priority);
+          const stack = wait || tracker.detailed(resource) ? tracker.stack() : undefined;
+          const task = tasks.enter(stack);
+          const permits = resource.kind === 'semaphore' ? permitsAsked : undefined;
+          if (wait) {
+            info = { resource, task, permits };
+            info.waiter = tracker.wait(resource, task, { permits, stack, timeoutMs: decoratorTimeout });
+          } else {
+            fast = true;
+            immediateResource = resource;
+            immediateTask = task;
+            immediatePermits = permits;
+            immediateSite = stack !== undefined ? tracker.site(stack) : undefined;
+            if (immediateSite) task.site = immediateSite;
+          }
+        }
+      } catch {
+        info = undefined;
+        fast = false;
+      }
+      immediate = fast;
+      try {
+        return original.call(this, weight, priority);
+      } finally {
+        immediate = false;
+        // Queued: find the item the library just inserted (the only one not known yet).
+        if (info?.waiter !== undefined && !info.waiter.done) {
+          try {
+            const queue = (this as Sem)._queue;
+            for (let i = queue.length - 1; i >= 0; i--) {
+              if (!items.has(queue[i])) {
+                items.set(queue[i], info);
+                break;
+              }
+            }
+          } catch {
+            // not tracked
+          }
+        }
+      }
+    },
+  );
+
+  patchMethod<(this: object, item: Item) => void>(sp, '_dispatchItem', (original) =>
+    function _dispatchItem(this: object, item) {
+      try {
+        if (immediate) {
+          immediate = false;
+          const resource = immediateResource as Resource;
+          if (resource.kind === 'mutex' && immediateSite === undefined && tracker.quiet(resource)) {
+            tracker.quickHold(resource, immediateTask as TaskCell);
+            grant = undefined;
+          } else {
+            grant = tracker.acquired(resource, immediateTask as TaskCell, undefined, immediateSite, immediatePermits);
+          }
+        } else {
+          const info = items.get(item);
+          if (info !== undefined) {
+            items.delete(item);
+            grant = tracker.acquired(info.resource, info.task, info.waiter, info.site, info.permits);
+          }
+        }
+      } catch {
+        grant = undefined;
+      }
+      try {
+        return original.call(this, item);
+      } finally {
+        grant = undefined;
+      }
+    },
+  );
+
+  patchMethod<(this: object, weight: number) => () => void>(sp, '_newReleaser', (original) =>
+    function _newReleaser(this: object, weight) {
+      const ticket = original.call(this, weight);
+      const holding = grant;
+      grant = undefined;
+      // A mutex has one holder: its release is seen in `release` (the ticket calls it), no wrapper needed.
+      if (holding === undefined || typeof ticket !== 'function' || holding.resource.kind === 'mutex') return ticket;
+      return function () {
+        try {
+          if (!holding.released) tracker.released(holding, tasks.peek());
+        } catch {
+          // never into the program
+        }
+        inTicket = true;
+        try {
+          return ticket();
+        } finally {
+          inTicket = false;
+        }
+      };
+    },
+  );
+
+  patchMethod<(this: object, weight?: number) => void>(sp, 'release', (original) =>
+    function release(this: object, weight?: number) {
+      if (!inTicket) {
+        try {
+          const resource = resources.get(this);
+          if (resource !== undefined && resource.quick !== undefined) {
+            resource.quick = undefined;
+          } else if (resource !== undefined && resource.holdings.length > 0) {
+            if (resource.kind === 'mutex') {
+              // One holder; the releasing task is only looked up when the release is reported.
+              const holding = resource.holdings[0];
+              tracker.released(holding, holding.emitted ? tasks.peek() : undefined);
+            } else {
+              const task = tasks.peek();
+              const holding = tracker.pickHolding(resource, task);
+              if (holding !== undefined) tracker.released(holding, task);
+            }
+          }
+        } catch {
+          // never into the program
+        }
+      }
+      return original.call(this, weight);
+    },
+  );
+
+  patchMethod<(this: object) => void>(sp, 'cancel', (original) =>
+    function cancel(this: object) {
+      try {
+        for (const item of (this as Sem)._queue) {
+          const info = items.get(item);
+          if (info?.waiter !== undefined) tracker.waitEnded(info.waiter, 'cancelled');
+        }
+      } catch {
+        // never into the program
+      }
+      return original.call(this);
+    },
+  );
+
+  patchMethod<(this: object, ...args: unknown[]) => Promise<unknown>>(sp, 'runExclusive', (original) =>
+    function runExclusive(this: object, ...args) {
+      let cell: TaskCell | undefined;
+      try {
+        const resource = resourceOf(this);
+        cell = tasks.enter(resource !== undefined && tracker.detailed(resource) ? tracker.stack() : undefined);
+      } catch {
+        cell = undefined;
+      }
+      if (cell === undefined) return original.apply(this, args);
+      return tasks.run(cell, () => original.apply(this, args));
+    },
+  );
+  return true;
+}

@@ -1,0 +1,60 @@
+/**
+ * Locks, queues and pools: wires the library adapters to library discovery, and Web Locks and
+ * futexes to their built-ins. Installing costs nothing per operation of a program that uses none
+ * of them: a Proxy on the CommonJS module cache (a regex test per module stored), in-thread
+ * resolve/load hooks where Node has them (Node 24), a patched `LockManager.prototype.request`, and
+ * wrappers on Atomics.compareExchange/store/exchange/notify (a type test per call).
+ * The AsyncLocalStorage that carries tasks is only created at the first use of a tracked library.
+ */
+import type { AgentContext } from '../context';
+import type { PendingWaits } from '../pending';
+import type { SharedBufferRegistry } from '../sharedBuffers';
+import { builtin } from '../builtins';
+import { Tasks } from './tasks';
+import { LockTracker } from './tracker';
+import { adoptAsyncMutex } from './asyncMutex';
+import { adoptAsyncLock, adoptAsyncSema, adoptAwaitLock } from './simpleLocks';
+import { installDiscovery } from './discovery';
+import type { Adopter } from './discovery';
+import { installWebLocks } from './webLocks';
+import { installFutexLocks } from './futex';
+import { queueAdopters } from './queues';
+
+export function installLockTracking(context: AgentContext, buffers: SharedBufferRegistry, pending: PendingWaits, onNote: (note: string) => void): LockTracker | undefined {
+  const asyncHooks = builtin('async_hooks');
+  const moduleBuiltin = builtin('module');
+  const fs = builtin('fs');
+  if (asyncHooks === undefined) return undefined;
+  const { pid, threadId } = context.identity;
+  const tracker = new LockTracker(context, new Tasks(`${pid}:${threadId}`, asyncHooks), pending, fs);
+  const withDir =
+    (adopt: (exports: unknown, library: string, tracker: LockTracker) => boolean | { replace: unknown } | { replaceDefault: unknown }): Adopter =>
+    (exports, library, dir) => {
+      const ok = adopt(exports, library, tracker);
+      if (ok !== false && !tracker.libraryDirs.includes(dir)) tracker.libraryDirs.push(dir, `file://${dir}`);
+      return ok;
+    };
+  const adopters = new Map<string, Adopter>([
+    ['async-mutex', withDir((e, l, t) => adoptAsyncMutex(e as Record<string, unknown>, l, t))],
+    ['async-lock', withDir(adoptAsyncLock)],
+    ['async-sema', withDir(adoptAsyncSema)],
+    ['await-lock', withDir(adoptAwaitLock)],
+  ]);
+  const timers = builtin('timers');
+  if (timers !== undefined) for (const [name, adopt] of queueAdopters(tracker, timers)) adopters.set(name, withDir(adopt));
+  const attempt = (what: string, install: () => void): void => {
+    try {
+      install();
+    } catch (error) {
+      onNote(`${what} not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
+    }
+  };
+  if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote));
+  attempt('Web Locks', () => {
+    const workerThreads = builtin('worker_threads') as { locks?: unknown } | undefined;
+    const manager = workerThreads?.locks;
+    if (manager !== undefined) installWebLocks(tracker, manager);
+  });
+  attempt('futex locks', () => installFutexLocks(tracker, buffers));
+  return tracker;
+}

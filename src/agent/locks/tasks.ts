@@ -1,0 +1,104 @@
+/**
+ * Tasks: the async flows that hold and wait for locks. A task is a small cell carried in an
+ * AsyncLocalStorage created on the first use of a tracked library (a program without lock
+ * libraries pays nothing; on Node 24 AsyncLocalStorage rides on AsyncContextFrame and is cheap,
+ * on Node 20 it turns async_hooks on for the rest of the run).
+ *
+ * - Callback style (`runExclusive(fn)`, `lock.acquire(key, fn)`, `navigator.locks.request`): the
+ *   call runs inside `als.run()` with a scoped entry, so the callback and all it awaits is the task.
+ * - Acquire style (`await mutex.acquire()`): the flow has no scope to run in, so the task is
+ *   entered with `enterWith`, which also leaks into whatever the caller runs synchronously after the
+ *   flow suspended (`t1(); t2();`). Two guards:
+ *   1. each entry remembers the synchronous segment (epoch) it was made in; a queued microtask ends
+ *      the segment. An entry seen again in the same segment is a sibling's leak: the sibling gets a
+ *      task of its own. The flow's own continuation runs after the segment and keeps its task.
+ *   2. when a stack is at hand (a resource's first acquisitions, and every wait) an entry is only
+ *      kept if the function that first acquired in it is still on the (async) stack: a parent that
+ *      awaited its children (`await Promise.all([t1(), t2()])`) resumes with the last child's entry
+ *      but not with the child's frames, and gets a task of its own.
+ */
+import type { BuiltinMap } from '../builtins';
+import type { SourceSite, StackFrames } from '../../protocol/agentEvents';
+
+export interface TaskCell {
+  id: string;
+  /** The function (and file) of the task's first acquisition, when known. */
+  origin?: { fn: string; file: string };
+  /** Where the task last asked for a lock (fallback site for library-internal calls). */
+  site?: SourceSite;
+}
+
+interface Entry {
+  cell: TaskCell;
+  /** Segment it was entered in by enterWith; -1 for run() scopes. */
+  epoch: number;
+}
+
+interface Storage {
+  getStore(): Entry | undefined;
+  enterWith(entry: Entry): void;
+  run<R>(entry: Entry, fn: () => R): R;
+}
+
+export class Tasks {
+  private storage: Storage | undefined;
+  private next = 0;
+  private epoch = 0;
+  private bumpQueued = false;
+  private readonly bump = (): void => {
+    this.epoch++;
+    this.bumpQueued = false;
+  };
+
+  constructor(
+    private readonly prefix: string,
+    private readonly asyncHooks: BuiltinMap['async_hooks'],
+  ) {}
+
+  private als(): Storage {
+    if (this.storage === undefined) this.storage = new this.asyncHooks.AsyncLocalStorage<Entry>() as unknown as Storage;
+    return this.storage;
+  }
+
+  newTask(stack?: StackFrames): TaskCell {
+    const cell: TaskCell = { id: `${this.prefix}:t${++this.next}` };
+    const frame = stack?.find((f) => !f.file.startsWith('node:'));
+    if (frame?.functionName !== undefined) cell.origin = { fn: frame.functionName, file: frame.file };
+    return cell;
+  }
+
+  /** The current flow's task, or undefined (never creates one). */
+  peek(): TaskCell | undefined {
+    const entry = this.storage?.getStore();
+    return entry !== undefined && (entry.epoch === -1 || entry.epoch !== this.epoch) ? entry.cell : undefined;
+  }
+
+  /** Runs `fn` with `cell` as the task of everything it starts. */
+  run<R>(cell: TaskCell, fn: () => R): R {
+    return this.als().run({ cell, epoch: -1 }, fn);
+  }
+
+  /** The current flow's task; when it has none, a new one entered for the rest of the flow. */
+  enter(stack?: StackFrames): TaskCell {
+    const als = this.als();
+    const entry = als.getStore();
+    if (entry !== undefined) {
+      if (entry.epoch === -1) return entry.cell;
+      if (entry.epoch !== this.epoch && (stack === undefined || onStack(entry.cell, stack))) return entry.cell;
+    }
+    const cell = this.newTask(stack);
+    als.enterWith({ cell, epoch: this.epoch });
+    if (!this.bumpQueued) {
+      this.bumpQueued = true;
+      queueMicrotask(this.bump);
+    }
+    return cell;
+  }
+}
+
+function onStack(cell: TaskCell, stack: StackFrames): boolean {
+  const origin = cell.origin;
+  if (origin === undefined) return true;
+  for (const frame of stack) if (frame.functionName === origin.fn && frame.file === origin.file) return true;
+  return false;
+}

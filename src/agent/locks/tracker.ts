@@ -1,0 +1,331 @@
+/**
+ * What one thread knows of its locks, queues and pools, and the ResourceEvents it sends about them.
+ * Library adapters (asyncMutex.ts, …) report creations, waits, grants and releases here.
+ *
+ * Cost policy: a resource reports every acquisition and release, with its site, for its first
+ * {@link DETAILED_ACQUISITIONS} acquisitions. After that an uncontended acquisition is only
+ * remembered (task and time, no stack: a stack costs ~2 µs, four times an uncontended
+ * async-mutex acquire/release) and is sent, without a site, when somebody starts waiting for the
+ * resource; waits and the grants that end them are always sent with their sites.
+ *
+ * Memory: holdings and waiters live only while held or waiting; resources are keyed by the
+ * library's object (WeakMap) and forgotten with it; line and name caches are bounded.
+ */
+import type { AgentEvent, SourceSite, StackFrames } from '../../protocol/agentEvents';
+import type { LockMode, ResourceEvent, ResourceKind } from '../../protocol/resourceEvents';
+import type { AgentContext } from '../context';
+import type { PendingWaits } from '../pending';
+import type { BuiltinMap } from '../builtins';
+import type { TaskCell, Tasks } from './tasks';
+import { captureStack } from '../stacks';
+
+export const DETAILED_ACQUISITIONS = 256;
+/** Compiler helpers the libraries call through: never the program's site. */
+const HELPERS = /\/node_modules\/(?:tslib|@babel\/runtime|regenerator-runtime|@swc\/helpers)\//;
+const MAX_CACHED_FILES = 64;
+const MAX_CACHED_NAMES = 1024;
+
+export interface Resource {
+  id: string;
+  kind: ResourceKind;
+  library: string;
+  name: string;
+  site?: SourceSite;
+  capacity?: number;
+  reentrant?: boolean;
+  announced: boolean;
+  acquisitions: number;
+  holdings: Holding[];
+  waiters: Set<Waiter>;
+  /** A mutex's current holder taken on the quick path (no Holding object yet): its task id. */
+  quick?: string;
+}
+
+export interface Holding {
+  resource: Resource;
+  task: string;
+  key?: string;
+  permits?: number;
+  mode?: LockMode;
+  site?: SourceSite;
+  ts: number;
+  emitted: boolean;
+  released: boolean;
+}
+
+export interface Waiter {
+  resource: Resource;
+  task: TaskCell;
+  key?: string;
+  permits?: number;
+  mode?: LockMode;
+  site?: SourceSite;
+  pendingId: number;
+  done: boolean;
+}
+
+export interface ResourceInit {
+  kind: ResourceKind;
+  library: string;
+  /** The creation stack (resource name from the creating line). */
+  creation?: StackFrames;
+  /** A site whose line names the resource by a call on it (`lock.acquireAsync()`). */
+  useSite?: SourceSite;
+  name?: string;
+  id?: string;
+  capacity?: number;
+  reentrant?: boolean;
+}
+
+/** Ways a creating line names what it creates, most specific first. */
+const DECLARATIONS = [/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=(?!=)/, /\bthis\.(#?[A-Za-z_$][\w$]*)\s*=(?!=)/, /([A-Za-z_$][\w$]*)\s*:\s*(?:new\b|[\w$.]+\()/, /([A-Za-z_$][\w$.]*)\s*=(?!=)\s*(?:new\b|[\w$.]+\()/];
+const DECLARATION = DECLARATIONS[0];
+const RECEIVER = /([A-Za-z_$#][\w$.#]*)\s*\.\s*(?:acquire|acquireAsync|runExclusive|tryAcquire|request|add|push|run|exec|lock)\b/;
+
+export class LockTracker {
+  private nextResource = 0;
+  private readonly kindCounts = new Map<string, number>();
+  private readonly files = new Map<string, string[] | null>();
+  private readonly names = new Map<string, string | null>();
+  /** Directories of tracked libraries: their frames are never a site. */
+  readonly libraryDirs: string[] = [];
+
+  constructor(
+    readonly context: AgentContext,
+    readonly tasks: Tasks,
+    private readonly pending: PendingWaits,
+    private readonly fs: BuiltinMap['fs'] | undefined,
+  ) {}
+
+  get prefix(): string {
+    return `${this.context.identity.pid}:${this.context.identity.threadId}`;
+  }
+
+  emit(event: ResourceEvent): void {
+    try {
+      this.context.emit(event as unknown as AgentEvent);
+    } catch {
+      // never into the program
+    }
+  }
+
+  /** The stack without the agent's and the tracked libraries' frames. */
+  stack(): StackFrames {
+    const stack = captureStack(24);
+    return stack.filter((frame) => !HELPERS.test(frame.file) && !this.libraryDirs.some((dir) => frame.file.startsWith(dir)));
+  }
+
+  /** The program's site on the current stack. */
+  site(stack: StackFrames = this.stack()): SourceSite | undefined {
+    return stack.find((frame) => !frame.file.startsWith('node:') && !frame.file.startsWith('internal/'));
+  }
+
+  createResource(init: ResourceInit): Resource {
+    const creationSite = init.creation ? this.site(init.creation) : undefined;
+    const resource: Resource = {
+      id: init.id ?? `${this.prefix}:r${++this.nextResource}`,
+      kind: init.kind,
+      library: init.library,
+      name: init.name ?? this.nameAt(creationSite, DECLARATION) ?? this.nameAt(init.useSite, RECEIVER) ?? this.defaultName(init.kind),
+      announced: false,
+      acquisitions: 0,
+      holdings: [],
+      waiters: new Set(),
+    };
+    if (creationSite) resource.site = creationSite;
+    else if (init.useSite) resource.site = init.useSite;
+    if (init.capacity !== undefined) resource.capacity = init.capacity;
+    if (init.reentrant !== undefined) resource.reentrant = init.reentrant;
+    return resource;
+  }
+
+  announce(resource: Resource): void {
+    if (resource.announced) return;
+    resource.announced = true;
+    const event: ResourceEvent = { type: 'resource-created', ts: this.context.now(), resourceId: resource.id, kind: resource.kind, library: resource.library, name: resource.name };
+    if (resource.site) event.site = resource.site;
+    if (resource.capacity !== undefined) event.capacity = resource.capacity;
+    if (resource.reentrant !== undefined) event.reentrant = resource.reentrant;
+    this.emit(event);
+  }
+
+  /** Whether the next uncontended acquisition of `resource` is reported in detail (and wants a site). */
+  detailed(resource: Resource): boolean {
+    return resource.acquisitions < DETAILED_ACQUISITIONS;
+  }
+
+  /** An uncontended mutex grant past the detailed budget, with nobody waiting: nothing allocated. */
+  quickHold(resource: Resource, task: TaskCell): void {
+    resource.acquisitions++;
+    resource.quick = task.id;
+  }
+
+  /** True when the next grant of `resource` may take the quick path. */
+  quiet(resource: Resource): boolean {
+    return resource.acquisitions >= DETAILED_ACQUISITIONS && resource.waiters.size === 0 && resource.holdings.length === 0;
+  }
+
+  /** Turns a quick hold into a Holding (somebody is about to wait for it). */
+  private materialize(resource: Resource): void {
+    if (resource.quick === undefined) return;
+    resource.holdings.push({ resource, task: resource.quick, ts: 0, emitted: false, released: false });
+    resource.quick = undefined;
+  }
+
+  wait(resource: Resource, task: TaskCell, opts: { key?: string; permits?: number; mode?: LockMode; timeoutMs?: number | null; stack?: StackFrames }): Waiter {
+    this.announce(resource);
+    this.materialize(resource);
+    this.sendUnsentHoldings(resource);
+    const stack = opts.stack ?? this.stack();
+    const site = this.site(stack) ?? task.site;
+    if (site) task.site = site;
+    const waiter: Waiter = { resource, task, pendingId: 0, done: false };
+    if (opts.key !== undefined) waiter.key = opts.key;
+    if (opts.permits !== undefined) waiter.permits = opts.permits;
+    if (opts.mode !== undefined) waiter.mode = opts.mode;
+    if (site) waiter.site = site;
+    const event: ResourceEvent = { type: 'lock-wait', ts: this.context.now(), resourceId: resource.id, taskId: task.id };
+    if (opts.mode !== undefined) event.mode = opts.mode;
+    if (opts.key !== undefined) event.key = opts.key;
+    if (opts.permits !== undefined) event.permits = opts.permits;
+    if (opts.timeoutMs !== undefined) event.timeoutMs = opts.timeoutMs;
+    if (site) event.site = site;
+    // The whole stack only while the resource is reported in detail (a busy program waits a lot).
+    if (stack.length > 0 && resource.acquisitions < DETAILED_ACQUISITIONS) event.stack = stack.slice(0, 12);
+    this.emit(event);
+    resource.waiters.add(waiter);
+    try {
+      const what = `${resource.library} ${resource.kind} "${resource.name}"${opts.key !== undefined && opts.key !== resource.name ? ` key ${opts.key}` : ''}`;
+      waiter.pendingId = this.pending.add({ kind: 'lock', description: `${what} (task ${task.id})`, site, since: this.context.now() });
+    } catch {
+      // not listed at drain
+    }
+    return waiter;
+  }
+
+  waitEnded(waiter: Waiter, reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error'): void {
+    if (waiter.done) return;
+    this.finishWait(waiter);
+    this.emit({ type: 'lock-wait-ended', ts: this.context.now(), resourceId: waiter.resource.id, taskId: waiter.task.id, reason });
+  }
+
+  private finishWait(waiter: Waiter): void {
+    waiter.done = true;
+    waiter.resource.waiters.delete(waiter);
+    this.pending.settle(waiter.pendingId);
+  }
+
+  /** A grant: after `waiter`, or at once (then `site` when the caller took one). Positional: on the hot path. */
+  acquired(resource: Resource, task: TaskCell, waiter?: Waiter, site?: SourceSite, permits?: number, key?: string, mode?: LockMode): Holding {
+    resource.acquisitions++;
+    // An uncontended hold past the detailed budget takes no clock reading (~45 ns): if it is ever
+    // reported (somebody waits), it carries the time it was reported.
+    const detailed = waiter !== undefined || site !== undefined || resource.acquisitions <= DETAILED_ACQUISITIONS || resource.waiters.size > 0;
+    const holding: Holding = { resource, task: task.id, ts: detailed ? this.context.now() : 0, emitted: false, released: false };
+    if (key !== undefined) holding.key = key;
+    if (permits !== undefined) holding.permits = permits;
+    if (mode !== undefined) holding.mode = mode;
+    const where = waiter?.site ?? site;
+    if (where) holding.site = where;
+    resource.holdings.push(holding);
+    if (waiter !== undefined) {
+      this.finishWait(waiter);
+      this.sendHolding(holding);
+    } else if (detailed) {
+      this.sendHolding(holding);
+    }
+    return holding;
+  }
+
+  released(holding: Holding, releaser: TaskCell | undefined): void {
+    if (holding.released) return;
+    holding.released = true;
+    const list = holding.resource.holdings;
+    if (list[0] === holding) list.shift();
+    else {
+      const at = list.indexOf(holding);
+      if (at >= 0) list.splice(at, 1);
+    }
+    if (!holding.emitted) return;
+    const resource = holding.resource;
+    const event: ResourceEvent = { type: 'lock-released', ts: this.context.now(), resourceId: resource.id, taskId: releaser?.id ?? holding.task };
+    if (releaser !== undefined && releaser.id !== holding.task) event.holderTaskId = holding.task;
+    if (holding.key !== undefined) event.key = holding.key;
+    if (holding.permits !== undefined) event.permits = holding.permits;
+    this.emit(event);
+  }
+
+  /** The holding a release without a ticket ends: the releasing task's own (oldest), else the oldest. */
+  pickHolding(resource: Resource, releaser: TaskCell | undefined, key?: string): Holding | undefined {
+    const list = resource.holdings;
+    if (releaser !== undefined) for (const h of list) if (h.task === releaser.id && (key === undefined || h.key === key)) return h;
+    for (const h of list) if (key === undefined || h.key === key) return h;
+    return undefined;
+  }
+
+  private sendUnsentHoldings(resource: Resource): void {
+    for (const holding of resource.holdings) if (!holding.emitted) this.sendHolding(holding);
+  }
+
+  private sendHolding(holding: Holding): void {
+    this.announce(holding.resource);
+    holding.emitted = true;
+    const event: ResourceEvent = { type: 'lock-acquired', ts: holding.ts || this.context.now(), resourceId: holding.resource.id, taskId: holding.task };
+    if (holding.mode !== undefined) event.mode = holding.mode;
+    if (holding.key !== undefined) event.key = holding.key;
+    if (holding.permits !== undefined) event.permits = holding.permits;
+    if (holding.site) event.site = holding.site;
+    this.emit(event);
+  }
+
+  private defaultName(kind: string): string {
+    const n = (this.kindCounts.get(kind) ?? 0) + 1;
+    this.kindCounts.set(kind, n);
+    return `${kind} #${n}`;
+  }
+
+  /** A name read from the source line at `site` with `pattern` (cached per site). */
+  nameAt(site: SourceSite | undefined, pattern: RegExp): string | undefined {
+    if (site === undefined) return undefined;
+    const cacheKey = `${pattern === DECLARATION ? 'd' : 'r'}${site.file}:${site.line}:${site.column}`;
+    const cached = this.names.get(cacheKey);
+    if (cached !== undefined) return cached ?? undefined;
+    let name: string | null = null;
+    try {
+      const line = this.line(site.file, site.line);
+      if (line !== undefined) {
+        const patterns = pattern === DECLARATION ? DECLARATIONS : [pattern];
+        const text = pattern === RECEIVER ? line.slice(Math.max(0, site.column - 80)) : line;
+        for (const candidate of patterns) {
+          const match = candidate.exec(text);
+          if (match !== null) {
+            name = match[1];
+            break;
+          }
+        }
+      }
+    } catch {
+      name = null;
+    }
+    if (this.names.size >= MAX_CACHED_NAMES) this.names.clear();
+    this.names.set(cacheKey, name);
+    return name ?? undefined;
+  }
+
+  private line(file: string, line: number): string | undefined {
+    let lines = this.files.get(file);
+    if (lines === undefined) {
+      lines = null;
+      try {
+        let path = file;
+        if (path.startsWith('file://')) path = decodeURIComponent(new URL(path).pathname);
+        if (this.fs !== undefined && path.startsWith('/')) lines = this.fs.readFileSync(path, 'utf8').split('\n');
+      } catch {
+        lines = null;
+      }
+      if (this.files.size >= MAX_CACHED_FILES) this.files.clear();
+      this.files.set(file, lines);
+    }
+    return lines?.[line - 1];
+  }
+}
