@@ -52,7 +52,7 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
   session.view.close();
   const status = session.hangFound ? EXIT_HANG_FOUND : 0;
   const note = how === 'detached' ? 'detached; the program keeps running' : 'the program went away';
-  const report = buildReport(session.tree, { command: ['attach', args.target], exitCode: null, signal: null, gridlockExitCode: status, startedAt, endedAt: Date.now(), findings: session.findings, notes: [note], resources: session.resources.resourcesForReport() });
+  const report = buildReport(session.tree, { command: ['attach', args.target], exitCode: null, signal: null, gridlockExitCode: status, startedAt, endedAt: Date.now(), findings: session.findings, notes: [note], resources: session.resourcesForReport() });
   if (args.jsonFile) fs.writeFileSync(path.resolve(cwd, args.jsonFile), JSON.stringify(report, null, 2) + '\n');
   printSummary(report, session.tree, cwd, { live: args.live, jsonFile: args.jsonFile }, session.resourceLines);
   return status;

@@ -79,7 +79,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   const endedAt = Date.now();
   const hang = session.hangFound;
   const gridlockExitCode = hang ? EXIT_HANG_FOUND : (code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
-  const report = buildReport(session.tree, { command: options.command, exitCode: code, signal, gridlockExitCode, startedAt, endedAt, findings: session.findings, notes: [], resources: session.resources.resourcesForReport() });
+  const report = buildReport(session.tree, { command: options.command, exitCode: code, signal, gridlockExitCode, startedAt, endedAt, findings: session.findings, notes: [], resources: session.resourcesForReport() });
   if (options.jsonFile) {
     try {
       fs.writeFileSync(path.resolve(cwd, options.jsonFile), JSON.stringify(report, null, 2) + '\n');

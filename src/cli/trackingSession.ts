@@ -1,8 +1,8 @@
-import type { AgentEvent } from '../protocol/agentEvents';
+import type { AgentEvent, PendingWait } from '../protocol/agentEvents';
 import type { ResourceEvent } from '../protocol/resourceEvents';
 import type { HubLine } from '../protocol/hubWire';
 import { MIN_NODE_MAJOR } from '../protocol/hubWire';
-import type { Finding } from '../protocol/report';
+import type { Finding, FindingKind, ReportResource } from '../protocol/report';
 import { isThreadEvent, ProcessTree } from '../model/processTree';
 import { ResourceGraph } from '../model/resourceGraph';
 import { checkStall, DEFAULT_STALL_OPTIONS, type StallOptions } from '../model/stallDetector';
@@ -12,6 +12,11 @@ import type { LiveView } from './liveView';
 import { resourceLine, type ResourceLines } from './treeText';
 import { isProcessAlive, readProcessInfo } from './procfs';
 import { addDumpsToStall } from './stallDump';
+
+/** Findings that mean the program cannot go on: gridlock exits with 86 and stops the program. */
+const HANG_KINDS = new Set<FindingKind>(['stall', 'deadlock', 'self-deadlock', 'pool-starvation']);
+/** At most this many resources are remembered for the report. */
+const MAX_REMEMBERED_RESOURCES = 10000;
 
 /**
  * What `run` and `attach` share: the tree fed by agent lines, the findings, the live view, and the
@@ -49,7 +54,25 @@ export class TrackingSession {
 
   /** True once a deadlock or stall was reported. */
   get hangFound(): boolean {
-    return this.findings.some((f) => f.kind === 'stall' || f.kind === 'deadlock');
+    return this.findings.some((f) => HANG_KINDS.has(f.kind));
+  }
+
+  /**
+   * Every resource seen, in its last known state: the model forgets a thread's resources when the
+   * thread exits, but the report lists what the run used. Bounded to {@link MAX_REMEMBERED_RESOURCES}.
+   */
+  resourcesForReport(): ReportResource[] {
+    this.rememberResources();
+    return [...this.remembered.values()];
+  }
+
+  private readonly remembered = new Map<string, ReportResource>();
+
+  private rememberResources(): void {
+    for (const r of this.resources.resourcesForReport()) {
+      if (this.remembered.size >= MAX_REMEMBERED_RESOURCES && !this.remembered.has(r.id)) continue;
+      this.remembered.set(r.id, r);
+    }
   }
 
   /** One line from an agent (hub or binding). */
@@ -75,6 +98,7 @@ export class TrackingSession {
     if (!isThreadEvent(event)) found = this.resources.apply(pid, threadId, event, now);
     else {
       found = this.resources.observeAgentEvent(pid, threadId, event, now);
+      if (event.type === 'exit' || event.type === 'worker-exited') this.rememberResources();
       if (event.type === 'exit') found.push(...this.resources.onThreadExit(pid, threadId, now));
       if (event.type === 'worker-exited') found.push(...this.resources.onThreadExit(pid, event.threadId, now));
     }
@@ -86,7 +110,7 @@ export class TrackingSession {
     for (const finding of found) {
       const first = !this.hangFound;
       this.addFinding(finding);
-      if (finding.kind === 'deadlock' && first && !this.stallFound) {
+      if (HANG_KINDS.has(finding.kind) && first && !this.stallFound) {
         this.stallFound = true;
         this.onStall(this);
       }
@@ -96,6 +120,7 @@ export class TrackingSession {
   /** Marks a process exited (the root's exit, seen by the host). */
   processExited(pid: number, code: number | null, signal: string | null): void {
     this.view.update(this.tree.exitProcess(pid, code, signal, Date.now()));
+    this.rememberResources();
     this.addFindings(this.resources.onProcessExit(pid, Date.now()));
     this.afterEvents(pid);
   }
@@ -110,7 +135,7 @@ export class TrackingSession {
   finish(): void {
     for (const p of this.tree.processes()) if (p.alive && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal);
     this.addFindings(this.resources.confirmPending(Date.now() + 60_000));
-    for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd, true)) this.addFinding(f);
+    for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd, true, this.explainedByDeadlock)) this.addFinding(f);
   }
 
   /**
@@ -168,6 +193,11 @@ export class TrackingSession {
       this.warnedOld.add(p.pid);
       this.view.message([`pid ${p.pid} runs Node ${p.nodeVersion}, which is too old: Gridlock needs Node ${MIN_NODE_MAJOR} or newer. That process is not tracked; install a newer Node (e.g. with nvm) to track it.`]);
     }
-    for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd)) this.addFinding(f);
+    for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd, false, this.explainedByDeadlock)) this.addFinding(f);
   }
+
+  /** A lock wait left pending at drain that a deadlock finding already names (same thread, same line). */
+  private readonly explainedByDeadlock = (pid: number, threadId: number, wait: PendingWait): boolean =>
+    wait.kind === 'lock' &&
+    this.findings.some((f) => (f.kind === 'deadlock' || f.kind === 'self-deadlock') && f.participants.some((p) => p.role === 'waits' && p.pid === pid && p.threadId === threadId && p.site?.line === wait.site?.line && p.site?.file === wait.site?.file));
 }

@@ -42,14 +42,24 @@ function pendingParticipant(p: ProcessModel, t: ThreadModel, w: PendingWait): Fi
  * Drain findings of threads that have exited. A thread may drain more than once before it exits
  * (`beforeExit`, then `exit` with the final status): only its last drain counts.
  */
-export function drainFindingsOfExitedThreads(tree: { processes(): ProcessModel[] }, done: Set<string>, now: number, cwd?: string, all = false): Finding[] {
+export function drainFindingsOfExitedThreads(
+  tree: { processes(): ProcessModel[] },
+  done: Set<string>,
+  now: number,
+  cwd?: string,
+  all = false,
+  /** Waits already explained (by a deadlock finding) are not reported again. */
+  explained: (pid: number, threadId: number, wait: PendingWait) => boolean = () => false,
+): Finding[] {
   const found: Finding[] = [];
   for (const p of tree.processes()) {
     for (const t of p.threads.values()) {
       const key = `${p.pid}:${t.threadId}`;
       if (!t.drain || done.has(key) || (!all && t.status !== 'exited')) continue;
       done.add(key);
-      const finding = drainFinding(p, t, t.drain, now, cwd);
+      const pending = t.drain.pending.filter((w) => !explained(p.pid, t.threadId, w));
+      if (pending.length === 0 && t.drain.pending.length > 0 && t.drain.exitCode !== 13) continue;
+      const finding = drainFinding(p, t, { ...t.drain, pending }, now, cwd);
       if (finding) found.push(finding);
     }
   }
