@@ -38,20 +38,26 @@ test('main thread waiting in Atomics.wait for a worker that died at start-up is 
   assert.equal(run.report?.signal, 'SIGKILL');
 });
 
-test('dining philosophers blocked on each other\'s futex locks: every blocked thread with its site', async () => {
+test('dining philosophers blocked on each other\'s futex locks: the cycle, every thread with where it waits and what it holds', async () => {
   const run = await runGridlock(nodeFixture('philosophers.js'));
   assert.equal(run.timedOut, false, run.stderr);
   assert.equal(run.code, EXIT_HANG_FOUND, run.stderr);
-  const stall = onlyStall(run.report?.findings);
-  const blocked = stall.participants.filter((p) => p.role === 'blocked');
-  assert.equal(blocked.length, 5, JSON.stringify(stall.participants, null, 1));
-  const waitLine = lineOf(fixture('philosophers.js'), 'Atomics.wait(ia, i, 1)');
-  for (const p of blocked) {
-    assert.equal(p.site?.line, waitLine);
-    assert.ok(p.stack?.some((f) => f.line === lineOf(fixture('philosophers.js'), 'lock(forks, (seat + 1) % N)')), 'the stack shows the second lock call');
+  // With futex locks tracked, the hang is named as the deadlock it is (before the stall rule fires).
+  const findings = run.report?.findings ?? [];
+  assert.deepEqual(findings.map((f) => f.kind), ['deadlock'], JSON.stringify(findings, null, 1));
+  const deadlock = findings[0];
+  const file = fixture('philosophers.js');
+  const waits = deadlock.participants.filter((p) => p.role === 'waits');
+  const holds = deadlock.participants.filter((p) => p.role === 'holds');
+  assert.equal(new Set(waits.map((p) => p.threadId)).size, 5, 'all five philosophers wait');
+  assert.equal(new Set(holds.map((p) => p.threadId)).size, 5, 'all five hold a fork');
+  for (const p of waits) {
+    assert.equal(p.site?.line, lineOf(file, 'Atomics.wait(ia, i, 1)'));
+    assert.ok(p.stack?.some((f) => f.line === lineOf(file, 'lock(forks, (seat + 1) % N)')), 'the stack shows the second lock call');
   }
-  const main = stall.participants.find((p) => p.threadId === 0);
-  assert.equal(main?.role, 'idle');
+  for (const p of holds) assert.equal(p.site?.line, lineOf(file, 'Atomics.compareExchange(ia, i, 0, 1)'));
+  // Each fork is held by one philosopher and waited for by the next.
+  assert.deepEqual(new Set(waits.map((p) => p.resource)), new Set(holds.map((p) => p.resource)));
   const threads = run.report?.processes[0]?.threads ?? [];
   assert.equal(threads.filter((t) => t.name.startsWith('philosopher')).length, 5);
 });
