@@ -46,7 +46,7 @@ test('on a terminal the tree is a panel at the bottom, below the program output,
   assert.ok(lines.some((l) => l === 'GRIDLOCK EXITED 86'), 'gridlock exits with 86 after the stall');
   // The program's own output is on the screen, and gridlock's finding.
   assert.ok(lines.some((l) => l.startsWith('bank: two transfers started')));
-  assert.ok(lines.some((l) => l.includes('Stall: all threads of 2 processes are asleep')));
+  assert.ok(lines.some((l) => l.includes("Deadlock: worker 1 'alice→bob'")), 'the deadlock finding');
   // The last panel stays in the scrollback: header, then the tree with both tellers blocked at their line.
   const header = lines.findIndex((l) => l.startsWith('── gridlock ──'));
   assert.ok(header >= 0, `the panel header is on the screen:\n${lines.join('\n')}`);
