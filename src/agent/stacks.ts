@@ -64,7 +64,9 @@ export function parseFrames(text: string): StackFrames {
     if (match === null) continue;
     let functionName = match[1];
     if (functionName !== undefined && functionName.startsWith('async ')) functionName = functionName.slice(6);
-    const frame: SourceSite = { file: match[2], line: Number(match[3]), column: Number(match[4]) };
+    // `at async file:///x.mjs:5:3`: an anonymous async frame has no parentheses, so the marker lands on the file.
+    const file = match[2].startsWith('async ') ? match[2].slice(6) : match[2];
+    const frame: SourceSite = { file, line: Number(match[3]), column: Number(match[4]) };
     if (functionName) frame.functionName = functionName;
     frames.push(frame);
   }

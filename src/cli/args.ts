@@ -11,7 +11,7 @@ export interface RunOptions {
 /** A parsed command line. */
 export type ParsedArgs =
   | { kind: 'run'; options: RunOptions }
-  | { kind: 'attach'; target: string; jsonFile?: string; live: RunOptions['live'] }
+  | { kind: 'attach'; target: string; jsonFile?: string; live: RunOptions['live']; verbose: boolean; stallMs: number }
   | { kind: 'dump'; target: string; json: boolean }
   | { kind: 'help'; topic?: string }
   | { kind: 'version' };
@@ -27,7 +27,8 @@ export const USAGE = `Usage:
 
 Options (run, attach):
   --json FILE       write the report (processes, threads, findings) as JSON to FILE
-  --keep-running    after a hang is found and dumped, leave the program running
+  --keep-running    run: after a hang is found and dumped, leave the program running
+                    (attach never stops the program)
   --plain           plain event lines even on a terminal
   --no-live         no live tree: only findings and the summary
   --verbose         log every thread state change (plain mode)
@@ -46,12 +47,16 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const options = parseRun(rest, true);
     const target = options.command[0];
     if (!target || options.command.length > 1) throw new UsageError('attach takes one target: a port (9229), host:port, or a ws:// URL. Example: gridlock attach 9229');
-    return { kind: 'attach', target, jsonFile: options.jsonFile, live: options.live };
+    if (options.keepRunning) throw new UsageError('--keep-running is an option of run: attach never stops the program');
+    return { kind: 'attach', target, jsonFile: options.jsonFile, live: options.live, verbose: options.verbose, stallMs: options.stallMs };
   }
   if (verb === 'dump') {
     const json = rest.includes('--json');
     const targets = rest.filter((a) => a !== '--json');
-    if (targets.length !== 1 || targets[0].startsWith('-')) throw new UsageError('dump takes one target: a pid, a port, host:port, or a ws:// URL. Example: gridlock dump 12345');
+    const unknown = targets.find((a) => a.startsWith('-') && a !== '--');
+    if (unknown) throw new UsageError(`unknown option '${unknown}' of dump (it takes --json only)`);
+    if (targets[0] === '--') targets.shift();
+    if (targets.length !== 1) throw new UsageError('dump takes one target: a pid, a port, host:port, or a ws:// URL. Example: gridlock dump 12345');
     return { kind: 'dump', target: targets[0], json };
   }
   throw new UsageError(`unknown command '${verb}'. Use run, attach or dump (gridlock --help lists them).`);

@@ -13,7 +13,7 @@ import { TrackingSession } from './trackingSession';
  * `gridlock attach <target>`: injects the agent into a program started with --inspect and tracks it
  * from then on. Ctrl-C detaches and leaves the program running; a hang is reported, never stopped.
  */
-export async function attachCommand(args: { target: string; jsonFile?: string; live: RunOptions['live'] }): Promise<number> {
+export async function attachCommand(args: { target: string; jsonFile?: string; live: RunOptions['live']; verbose: boolean; stallMs: number }): Promise<number> {
   const startedAt = Date.now();
   const cwd = process.cwd();
   let url: string;
@@ -23,7 +23,7 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
     process.stderr.write(`gridlock: ${(error as Error).message}\n`);
     return EXIT_UNREACHABLE;
   }
-  const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, { live: args.live, verbose: false }, cwd, resourcesOf), cwd, 400, () => {});
+  const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, { live: args.live, verbose: args.verbose }, cwd, resourcesOf), cwd, args.stallMs, () => {});
   let handle;
   try {
     handle = await attachToTarget(url, agentBundlePath(), (line) => session.handleLine(line), {

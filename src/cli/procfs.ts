@@ -40,3 +40,15 @@ export function readProcessInfo(pid: number): { ppid: number; argv: string[] } |
     return undefined;
   }
 }
+
+/** A process's CPU time (user + system, in clock ticks) from /proc/<pid>/stat, while it is alive. */
+export function readCpuTicks(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(0) ppid(1) … utime(11) stime(12).
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}

@@ -39,7 +39,13 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
     found.view.message(['stopping the program (use --keep-running to leave it running)']);
     for (const p of found.tree.processes()) if (p.alive) killQuietly(p.pid, 'SIGKILL');
   });
-  hub.onRejected((r) => session.view.message([`refused a hub message with a wrong token${r.pid ? ` (claiming pid ${r.pid})` : ''}: ${r.reason}`]));
+  hub.onRejected((r) =>
+    session.view.message([
+      r.reason === 'bad-token'
+        ? `refused a hub message with a wrong token${r.pid ? ` (claiming pid ${r.pid})` : ''}`
+        : 'refused a malformed hub message (not a JSON line of the agent protocol)',
+    ]),
+  );
   hub.onLine((line) => session.handleLine(line));
 
   const child = spawn(lookup.file, args, {

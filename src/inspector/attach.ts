@@ -128,12 +128,52 @@ export function parseAgentLine(payload: string): HubLine | undefined {
   return line as HubLine;
 }
 
+/**
+ * An agent injected into a running worker cannot know the worker's name or script (its parent's
+ * agent, which would have told it, was not there when the worker started); the inspector does.
+ */
+function nameFromInspector(events: HubLine['e'], session: CdpSession): void {
+  for (const event of events) {
+    if (event.type !== 'hello' || event.isMainThread) continue;
+    if (!event.name && session.workerName) event.name = session.workerName;
+    if ((!event.script || event.script === '[worker]') && session.workerInfo.url) event.script = session.workerInfo.url;
+  }
+}
+
+/** The agent's threshold: a sample window busier than this is `running` whatever its wake-ups. */
+const RUNNING_ELU = 0.05;
+
+/**
+ * Takes out of the main thread's samples the wake-ups the attachment itself caused. Every message
+ * between gridlock and a worker's agent goes through the main thread's inspector (NodeWorker
+ * sessions), and each one wakes the main thread's event loop: an idle worker's heartbeat, every
+ * 500 ms, would make an idle main thread look busy, and no stall could ever be found in attach mode.
+ * The connection delivers the worker messages and the main thread's lines in the order the main
+ * thread handled them, so the messages counted since the main thread's previous line are the ones
+ * that can have woken it since. A sample whose only wake-ups are those, with no work to speak of
+ * and nothing outside the tree to wait on, is what the thread would have reported without us:
+ * idle with no wake-ups. (Wake-ups from inside the tree — a message from a worker, a child's
+ * output — come with activity of the thread or process that caused them, which still counts.)
+ */
+export function discountInspectorWakeups(events: HubLine['e'], crossings: number): void {
+  if (crossings <= 0) return;
+  for (const event of events) {
+    if (event.type !== 'sample' || event.state !== 'running' || event.wakeups <= 0) continue;
+    if (event.wakeups > crossings || event.elu > RUNNING_ELU || event.external.length > 0) continue;
+    event.state = 'idle';
+    event.wakeups = 0;
+  }
+}
+
 class Attachment implements AttachHandle {
   readonly closed: Promise<AttachCloseInfo>;
   pid = 0;
   private readonly done = deferred<AttachCloseInfo>();
   private readonly threadIds = new Set<number>();
-  private exited = false;
+  /** True once Node said the program is exiting (it waits for us to disconnect). */
+  exited = false;
+  /** Inspector messages that crossed the main thread's event loop since its agent's last line. */
+  private crossedMain = 0;
 
   constructor(
     readonly connection: CdpConnection,
@@ -168,6 +208,8 @@ class Attachment implements AttachHandle {
     if (this.options.workers === false) return;
     let initial: Array<Promise<unknown>> | undefined = [];
     c.onSession((session) => {
+      this.crossedMain++;
+      session.onEnded(() => this.crossedMain++);
       const injected = this.injectWorker(session);
       initial?.push(injected);
     });
@@ -185,7 +227,7 @@ class Attachment implements AttachHandle {
         if (!session.ended) this.problem(`${who} did not finish starting within ${this.options.workerReadyTimeoutMs ?? DEFAULT_WORKER_READY_MS} ms: not tracked`);
         return;
       }
-      await this.inject(session, who);
+      await this.inject(session, who, session);
     } catch (error) {
       if (session.ended) return; // it exited meanwhile: nothing to track
       this.problem((error as Error).message);
@@ -196,10 +238,17 @@ class Attachment implements AttachHandle {
    * One pipelined burst: binding, config, bundle, snapshot. A session runs its commands in order,
    * so there is no need to wait between them (a sequential round trip to a worker can cost ~44 ms).
    */
-  private async inject(client: CdpClient, who: string): Promise<ThreadSnapshot> {
+  private async inject(client: CdpClient, who: string, worker?: CdpSession): Promise<ThreadSnapshot> {
     client.on('Runtime.bindingCalled', (event) => {
       if (event.name !== AGENT_BINDING_NAME) return;
       const line = parseAgentLine(event.payload);
+      if (line && worker) {
+        nameFromInspector(line.e, worker);
+        this.crossedMain++;
+      } else if (line) {
+        discountInspectorWakeups(line.e, this.crossedMain);
+        this.crossedMain = 0;
+      }
       if (line) this.onLine(line);
       else this.problem(`malformed agent line from ${who}: ${event.payload.slice(0, 80)}`);
     });
@@ -218,6 +267,7 @@ class Attachment implements AttachHandle {
     const value = snapResult.result.value as ThreadSnapshot | undefined;
     if (!value || !Array.isArray(value.events)) throw new Error(`cannot inject the agent into ${who}: its snapshot is not a list of events`);
     this.threadIds.add(value.threadId);
+    if (worker) nameFromInspector(value.events, worker);
     this.options.onSnapshot?.(value);
     return value;
   }
@@ -267,6 +317,8 @@ export async function attachToTarget(wsUrl: string, agentBundlePath: string, onL
     await attachment.start();
   } catch (error) {
     await attachment.detach();
+    // The program ended while the agent was being injected: say that, not which call failed.
+    if (attachment.exited) throw new Error('the program exited while gridlock was attaching');
     throw error;
   }
   return attachment;

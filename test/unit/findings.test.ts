@@ -55,7 +55,7 @@ test('command line: clear usage errors, options before the command, -- separates
   assert.throws(() => parseArgs(['run', '--stall-ms', 'x', 'node']), /whole number/);
   const parsed = parseArgs(['run', '--json', 'r.json', '--keep-running', '--', 'node', '--inspect', 'a.js']);
   assert.deepEqual(parsed, { kind: 'run', options: { command: ['node', '--inspect', 'a.js'], jsonFile: 'r.json', keepRunning: true, live: 'auto', verbose: false, stallMs: 400 } });
-  assert.deepEqual(parseArgs(['attach', '9229']), { kind: 'attach', target: '9229', jsonFile: undefined, live: 'auto' });
+  assert.deepEqual(parseArgs(['attach', '9229']), { kind: 'attach', target: '9229', jsonFile: undefined, live: 'auto', verbose: false, stallMs: 400 });
 });
 
 test('NODE_OPTIONS keeps what was there and quotes the agent path', () => {
