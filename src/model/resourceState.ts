@@ -1,5 +1,5 @@
 import type { SourceSite, StackFrames } from '../protocol/agentEvents';
-import type { LockMode, ResourceKind } from '../protocol/resourceEvents';
+import type { LockMode, QueueStatsEvent, ResourceCreatedEvent, ResourceKind } from '../protocol/resourceEvents';
 
 /**
  * The state the resource graph keeps, and the rules of each kind of lock: when a waiter can be
@@ -60,16 +60,10 @@ export interface PoolItemState {
 }
 
 /** Counters of a queue or pool, from its last `queue-stats` event. */
-export interface QueueCounters {
-  size: number;
-  running: number;
-  concurrency: number;
-  paused: boolean;
-  completed: number;
-  oldestWaitMs: number;
+export type QueueCounters = Pick<QueueStatsEvent, 'size' | 'running' | 'concurrency' | 'paused' | 'completed' | 'oldestWaitMs'> & {
   /** Host time of the stats. */
   at: number;
-}
+};
 
 /** Items and counters of a queue or pool. */
 export interface PoolState {
@@ -87,13 +81,8 @@ export interface PoolState {
 export const MAX_POOL_ITEMS = 10_000;
 
 /** A lock, queue, pool or futex. */
-export interface ResourceState {
+export interface ResourceState extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity'> {
   id: string;
-  kind: ResourceKind;
-  library: string;
-  name: string;
-  site?: SourceSite;
-  capacity?: number;
   reentrant: boolean;
   /** The thread that created it (or first mentioned it). */
   pid: number;

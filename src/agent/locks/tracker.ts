@@ -12,7 +12,7 @@
  * library's object (WeakMap) and forgotten with it; line and name caches are bounded.
  */
 import type { AgentEvent, SourceSite, StackFrames } from '../../protocol/agentEvents';
-import type { LockMode, ResourceEvent, ResourceKind } from '../../protocol/resourceEvents';
+import type { LockMode, ResourceCreatedEvent, ResourceEvent, ResourceKind } from '../../protocol/resourceEvents';
 import type { AgentContext } from '../context';
 import type { PendingWaits } from '../pending';
 import type { BuiltinMap } from '../builtins';
@@ -25,14 +25,8 @@ const HELPERS = /\/node_modules\/(?:tslib|@babel\/runtime|regenerator-runtime|@s
 const MAX_CACHED_FILES = 64;
 const MAX_CACHED_NAMES = 1024;
 
-export interface Resource {
+export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant'> {
   id: string;
-  kind: ResourceKind;
-  library: string;
-  name: string;
-  site?: SourceSite;
-  capacity?: number;
-  reentrant?: boolean;
   announced: boolean;
   acquisitions: number;
   holdings: Holding[];
