@@ -23,6 +23,14 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
     process.stderr.write(`gridlock: ${(error as Error).message}\n`);
     return EXIT_UNREACHABLE;
   }
+  // Ctrl-C detaches from the start (a SIGINT during the attach must not kill gridlock half-way).
+  let detachRequested = false;
+  let onDetach = (): void => {
+    detachRequested = true;
+  };
+  const signalled = (): void => onDetach();
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
   const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, { live: args.live, verbose: args.verbose }, cwd, resourcesOf), cwd, args.stallMs, () => {});
   let handle;
   try {
@@ -32,6 +40,8 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
       onProblem: (message) => session.view.message([message]),
     });
   } catch (error) {
+    process.off('SIGINT', signalled);
+    process.off('SIGTERM', signalled);
     session.view.close();
     process.stderr.write(`gridlock: cannot attach to ${args.target}: ${(error as Error).message}\n`);
     return EXIT_UNREACHABLE;
@@ -41,11 +51,13 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
   const ticker = setInterval(() => void session.tick(() => {}), 100);
   const attached = handle;
   const how = await new Promise<'detached' | 'closed'>((resolve) => {
-    process.once('SIGINT', () => resolve('detached'));
-    process.once('SIGTERM', () => resolve('detached'));
+    if (detachRequested) resolve('detached');
+    onDetach = () => resolve('detached');
     attached.closed.then(() => resolve('closed'), () => resolve('closed'));
   });
   clearInterval(ticker);
+  process.off('SIGINT', signalled);
+  process.off('SIGTERM', signalled);
   if (how === 'detached') await attached.detach();
   else session.processExited(attached.pid, null, null);
   session.finish();

@@ -9,7 +9,8 @@ import type { RunOptions } from './args';
 import { lookupCommand } from './commandLookup';
 import { agentBundlePath, nodeOptionsWithAgent } from './launchEnv';
 import { createLiveView, printSummary } from './output';
-import { killQuietly } from './procfs';
+import { isProcessAlive, killQuietly } from './procfs';
+import type { ProcessTree } from '../model/processTree';
 import { TrackingSession } from './trackingSession';
 
 /** How gridlock should end: with a status, or by re-raising the signal that killed the program. */
@@ -37,7 +38,11 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, options, cwd, resourcesOf), cwd, options.stallMs, (found) => {
     if (options.keepRunning) return;
     found.view.message(['stopping the program (use --keep-running to leave it running)']);
-    for (const p of found.tree.processes()) if (p.alive) killQuietly(p.pid, 'SIGKILL');
+    for (const p of found.tree.processes()) {
+      if (!p.alive) continue;
+      killQuietly(p.pid, 'SIGKILL');
+      found.killedByUs.add(p.pid);
+    }
   });
   hub.onRejected((r) =>
     session.view.message([
@@ -75,6 +80,8 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
 
   const { code, signal } = await exited;
   clearInterval(ticker);
+  // What gridlock killed is gone before gridlock is: SIGKILL is delivered asynchronously.
+  await waitUntilGone([...session.killedByUs], 2000);
   for (const [s, h] of handlers) process.off(s, h);
   hub.drain();
   if (child.pid !== undefined) session.processExited(child.pid, code, signal);
@@ -85,7 +92,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   const endedAt = Date.now();
   const hang = session.hangFound;
   const gridlockExitCode = hang ? EXIT_HANG_FOUND : (code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
-  const report = buildReport(session.tree, { command: options.command, exitCode: code, signal, gridlockExitCode, startedAt, endedAt, findings: session.findings, notes: [], resources: session.resourcesForReport() });
+  const report = buildReport(session.tree, { command: options.command, exitCode: code, signal, gridlockExitCode, startedAt, endedAt, findings: session.findings, notes: untrackedNotes(session.tree), resources: session.resourcesForReport() });
   if (options.jsonFile) {
     try {
       fs.writeFileSync(path.resolve(cwd, options.jsonFile), JSON.stringify(report, null, 2) + '\n');
@@ -97,4 +104,27 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   // Without a finding, end as the program did: a program killed by a signal makes gridlock die of it too.
   if (!hang && signal && code === null) return { status: gridlockExitCode, reraise: signal };
   return { status: gridlockExitCode };
+}
+
+/** Polls until none of `pids` runs any more, or `timeoutMs` passed. */
+async function waitUntilGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isProcessAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/**
+ * Node processes of the tree that ran without the agent (their environment dropped NODE_OPTIONS):
+ * the report says tracking was partial (README "Limits"). A process counts as Node when it was
+ * started with the executable of a tracked process, or one named node.
+ */
+function untrackedNotes(tree: ProcessTree): string[] {
+  const nodePaths = new Set(tree.processes().filter((p) => p.tracked && p.argv[0]).map((p) => p.argv[0]));
+  const notes: string[] = [];
+  for (const p of tree.processes()) {
+    if (p.tracked || !p.origin) continue;
+    const file = p.origin.file || p.argv[0] || '';
+    if (!nodePaths.has(file) && !/(^|\/)node(js)?(\d+)?$/.test(file)) continue;
+    notes.push(`pid ${p.pid} (${[file, ...p.origin.args].join(' ').slice(0, 80)}) is a Node process that ran without the agent (did its environment drop NODE_OPTIONS?): its threads and children are not tracked`);
+  }
+  return notes;
 }

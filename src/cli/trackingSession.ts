@@ -3,14 +3,14 @@ import type { ResourceEvent } from '../protocol/resourceEvents';
 import type { HubLine } from '../protocol/hubWire';
 import { MIN_NODE_MAJOR } from '../protocol/hubWire';
 import type { Finding, FindingKind, ReportResource } from '../protocol/report';
-import { isThreadEvent, ProcessTree } from '../model/processTree';
+import { isServiceProcess, isThreadEvent, ProcessTree } from '../model/processTree';
 import { ResourceGraph } from '../model/resourceGraph';
 import { checkStall, DEFAULT_STALL_OPTIONS, type StallOptions } from '../model/stallDetector';
 import { drainFindingsOfExitedThreads } from '../model/findings';
 import { formatFinding } from '../model/reportBuilder';
 import type { LiveView } from './liveView';
 import { resourceLine, type ResourceLines } from './treeText';
-import { isProcessAlive, readProcessInfo } from './procfs';
+import { isProcessAlive, readCpuTicks, readProcessInfo } from './procfs';
 import { addDumpsToStall } from './stallDump';
 
 /** Findings that mean the program cannot go on: gridlock exits with 86 and stops the program. */
@@ -27,6 +27,8 @@ export class TrackingSession {
   /** Locks, queues and pools, and the detectors over them. */
   readonly resources: ResourceGraph;
   readonly findings: Finding[] = [];
+  /** Processes gridlock itself killed (run, after a hang): found gone, they died of SIGKILL. */
+  readonly killedByUs = new Set<number>();
   private readonly drainsDone = new Set<string>();
   private readonly warnedOld = new Set<number>();
   private stallFound = false;
@@ -133,7 +135,7 @@ export class TrackingSession {
 
   /** The run is over: note processes that ended meanwhile, and report drains of threads that never got to say they exited. */
   finish(): void {
-    for (const p of this.tree.processes()) if (p.alive && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal);
+    for (const p of this.tree.processes()) if (p.alive && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal ?? (this.killedByUs.has(p.pid) ? 'SIGKILL' : null));
     this.addFindings(this.resources.confirmPending(Date.now() + 60_000));
     for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd, true, this.explainedByDeadlock)) this.addFinding(f);
   }
@@ -146,7 +148,11 @@ export class TrackingSession {
   async tick(beforeCheck: () => void, skipPid?: number): Promise<void> {
     const now = Date.now();
     for (const p of this.tree.processes()) {
-      if (p.alive && p.pid !== skipPid && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal);
+      if (p.alive && !p.tracked && isServiceProcess(p)) {
+        const ticks = readCpuTicks(p.pid);
+        if (ticks !== undefined) this.tree.noteCpu(p.pid, ticks, now);
+      }
+      if (p.alive && p.pid !== skipPid && !isProcessAlive(p.pid)) this.processExited(p.pid, p.exitCode, p.signal ?? (this.killedByUs.has(p.pid) ? 'SIGKILL' : null));
     }
     this.addFindings([...this.resources.confirmPending(now), ...this.resources.checkLongHolds(now, this.longHoldMs), ...this.resources.checkPools(now)]);
     if (this.stallFound || this.checking) return;

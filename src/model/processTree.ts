@@ -73,6 +73,20 @@ export interface ProcessModel {
   endedAt?: number;
   threads: Map<number, ThreadModel>;
   notes: string[];
+  /** Untracked service processes: CPU time (clock ticks) at the host's last reading, and when it last grew. */
+  cpuTicks?: number;
+  cpuGrewAt?: number;
+}
+
+/**
+ * A helper process that only ever answers requests of the thread that started it: esbuild's
+ * service (`esbuild --service=<version> --ping`, kept by esbuild's JS API and so by tsx). It pings
+ * that thread every second; the pings are not progress of the program.
+ */
+export function isServiceProcess(p: ProcessModel): boolean {
+  const file = p.origin?.file ?? p.argv[0] ?? '';
+  const args = p.origin?.args ?? p.argv.slice(1);
+  return /(^|\/)esbuild(\.exe)?$/.test(file) && args.some((a) => a.startsWith('--service='));
 }
 
 /** A change worth showing, for the live view and the plain event log. */
@@ -283,8 +297,10 @@ export class ProcessTree {
     thread.lastSample = event;
     thread.lastSampleAt = now;
     if (thread.status === 'blocked' || thread.status === 'exited') return [];
-    thread.status = event.state;
-    const quiet = event.state === 'idle' && event.wakeups === 0 && event.external.length === 0;
+    // A thread whose only wake-ups are its service child's pings, doing no work, is idle.
+    const servicePing = event.state === 'running' && event.elu <= 0.05 && event.external.length === 0 && this.hasLiveServiceChild(thread);
+    thread.status = servicePing ? 'idle' : event.state;
+    const quiet = ((event.state === 'idle' && event.wakeups === 0) || servicePing) && event.external.length === 0;
     if (!quiet) {
       thread.quietSince = undefined;
       this.lastActivityAt = now;
@@ -297,6 +313,26 @@ export class ProcessTree {
       previous.external.join() !== event.external.join() ||
       previous.internal.length !== event.internal.length;
     return changed ? [{ kind: 'thread-state', pid: thread.pid, threadId: thread.threadId }] : [];
+  }
+
+  private hasLiveServiceChild(thread: ThreadModel): boolean {
+    for (const p of this.byPid.values()) if (p.alive && p.ppid === thread.pid && p.origin?.byThreadId === thread.threadId && !p.tracked && isServiceProcess(p)) return true;
+    return false;
+  }
+
+  /**
+   * The host read an untracked service process's CPU time (every 100 ms): more than one clock tick
+   * (10 ms) since the last reading means it is working, which is activity. The first reading
+   * counts as recent work (nothing is known yet).
+   */
+  noteCpu(pid: number, ticks: number, now: number): void {
+    const p = this.byPid.get(pid);
+    if (!p || !p.alive) return;
+    const before = p.cpuTicks;
+    p.cpuTicks = ticks;
+    if (before !== undefined && ticks - before <= 1) return;
+    p.cpuGrewAt = now;
+    if (before !== undefined) this.lastActivityAt = now;
   }
 
   private exitThread(thread: ThreadModel, exitCode: number | null, error: ErrorInfo | undefined, now: number, activity = true): void {

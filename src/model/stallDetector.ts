@@ -1,7 +1,7 @@
 import type { BlockReason, InternalWait } from '../protocol/agentEvents';
 import type { FindingParticipant } from '../protocol/report';
 import type { ProcessModel, ProcessTree, ThreadModel } from './processTree';
-import { childrenOf, liveThreads } from './processTree';
+import { childrenOf, isServiceProcess, liveThreads } from './processTree';
 import { describeError, describeSite, threadLabel } from './describe';
 
 /** Tuning of the stall rule. */
@@ -63,6 +63,9 @@ function progress(because: ProgressReason): StallCheck {
 
 function processCanProgress(tree: ProcessTree, p: ProcessModel, now: number, options: StallOptions): ProgressReason | undefined {
   if (!p.tracked || p.tooOld) {
+    // A service of a live tracked parent that used no CPU for the stall window only waits for requests.
+    const parent = p.ppid === null ? undefined : tree.get(p.ppid);
+    if (isServiceProcess(p) && parent?.tracked && parent.alive && p.cpuGrewAt !== undefined && now - p.cpuGrewAt >= options.quietMs) return undefined;
     const liveChildren = childrenOf(tree, p.pid).filter((c) => c.alive);
     if (liveChildren.length > 0 && liveChildren.every((c) => c.tracked)) return undefined; // a shell or launcher waiting on node
     return { pid: p.pid, reason: p.node ? 'process without tracking' : 'process is not tracked (not Node)' };

@@ -29,7 +29,7 @@ export class Watched {
   stdout = '';
   stderr = '';
   readonly ended: Promise<Ended>;
-  private exitedAs: Ended | undefined;
+  exitedAs: Ended | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
@@ -68,6 +68,13 @@ export class Watched {
     for (const listener of [...this.listeners]) listener();
   }
 
+  /** Other commands whose output a failed wait should show too (the program gridlock attached to). */
+  readonly related: Watched[] = [];
+
+  private context(): string {
+    return this.related.map((w) => `\n[pid ${w.pid}${w.exitedAs ? `, ended ${w.exitedAs.code ?? w.exitedAs.signal}` : ''}] stdout: ${w.stdout}\n[pid ${w.pid}] stderr: ${w.stderr}`).join('');
+  }
+
   /**
    * Resolves with the first match of `pattern` in the stream, as soon as it appears. Rejects when
    * the command ends without it or after `timeoutMs`, with what was printed.
@@ -81,12 +88,12 @@ export class Watched {
           resolve(match);
         } else if (this.exitedAs) {
           done();
-          reject(new Error(`ended (${this.exitedAs.code ?? this.exitedAs.signal}) before ${stream} showed ${pattern}:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+          reject(new Error(`ended (${this.exitedAs.code ?? this.exitedAs.signal}) before ${stream} showed ${pattern}:\nstdout: ${this.stdout}\nstderr: ${this.stderr}${this.context()}`));
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`${stream} did not show ${pattern} within ${timeoutMs} ms:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+        reject(new Error(`${stream} did not show ${pattern} within ${timeoutMs} ms:\nstdout: ${this.stdout}\nstderr: ${this.stderr}${this.context()}`));
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);

@@ -35,7 +35,7 @@ function assertTsFinding(run: SafeRun): void {
 }
 
 test('TypeScript through tsx (esbuild run per file, ESBUILD_WORKER_THREADS=0): the stall names the .ts lines', async () => {
-  // Without its long-lived service process (see the next test), esbuild compiles each file in a
+  // Without its long-lived service process (see cliPendingFixes.test.ts), esbuild compiles each file in a
   // synchronous child call; nothing of tsx stays running next to the program.
   const run = await runGridlockSafely([testNode, '--import', 'tsx', tsFile], { env: { ...process.env, ESBUILD_WORKER_THREADS: '0' }, timeoutMs: 30_000 });
   assertTsFinding(run);
