@@ -18,15 +18,18 @@ const layers = {
 const allFolders = Object.keys(layers);
 const knownPackages = ['ws', 'devtools-protocol', 'vscode', 'vscode-languageclient', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'typescript', 'acorn', 'acorn-walk'];
 
+/** Relative paths to src/<folder> from a file of another layer, at any depth below its own folder (src/agent/locks/x.ts: ../../protocol). */
+const towards = (folder) => ['../', '../../', '../../../'].flatMap((up) => [`${up}${folder}/*`, `${up}${folder}`]);
+
 function layerConfig(name, rule) {
   const forbiddenFolders = allFolders.filter((f) => f !== name && !rule.folders.includes(f));
   const patterns = [
-    ...forbiddenFolders.map((f) => ({ group: [`../${f}/*`, `../${f}`, `../../src/${f}/*`], message: `src/${name} may not import src/${f} (DESIGN.md layers).` })),
+    ...forbiddenFolders.map((f) => ({ group: [...towards(f), `../../src/${f}/*`], message: `src/${name} may not import src/${f} (DESIGN.md layers).` })),
     ...knownPackages.filter((p) => !rule.packages.includes(p)).map((p) => ({ group: [p, `${p}/*`], message: `src/${name} may not import the package ${p} (DESIGN.md layers).` })),
   ];
   if (!rule.builtins) patterns.push({ regex: '^(node:.*|fs|path|child_process|worker_threads|net|os|inspector|events|crypto|http|url|util)$', message: `src/${name} is pure: no Node built-ins (DESIGN.md layers).` });
   for (const t of rule.typeOnly ?? []) {
-    patterns.push({ group: [`../${t}/*`, `../${t}`], message: `src/${name} may only \`import type\` from src/${t}: it runs inside the user's program with no dependencies.`, allowTypeImports: true });
+    patterns.push({ group: towards(t), message: `src/${name} may only \`import type\` from src/${t}: it runs inside the user's program with no dependencies.`, allowTypeImports: true });
   }
   return {
     files: [`src/${name}/**/*.ts`],

@@ -11,6 +11,10 @@ const production = process.argv.includes('--production');
 const entries = [
   // Runs inside the user's program: tiny, no dependencies, CommonJS so `--require` loads it.
   { entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js', platform: 'node', format: 'cjs', target: 'node18' },
+  // What NODE_OPTIONS preloads: loads agent.js with a V8 code cache (the agent's start-up per thread).
+  { entryPoints: ['src/agent/loader.ts'], outfile: 'dist/agentLoader.js', platform: 'node', format: 'cjs', target: 'node18' },
+  // Node 20's off-thread module hooks, registered by the agent where an ES-only lock library may be imported.
+  { entryPoints: ['src/agent/esmHooks.ts'], outfile: 'dist/agentEsmHooks.mjs', platform: 'node', format: 'esm', target: 'node18' },
   // The headless front end.
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
   // The VS Code extension host entry (vscode stays external: the host provides it).

@@ -17,7 +17,8 @@ const originalThen = Promise.prototype.then;
 const bytesPerElement = (array: Waitable): number => (array instanceof BigInt64Array ? 8 : 4);
 
 /** Called right before a blocking Atomics.wait is announced (futex locks, see locks/futex.ts). */
-export const waitObservers: Array<(reason: Extract<BlockReason, { kind: 'atomics.wait' }>, buffer: SharedArrayBuffer) => void> = [];
+/** Told of each blocking wait before it starts; what one returns is called with the wait's result after it. */
+export const waitObservers: Array<(reason: Extract<BlockReason, { kind: 'atomics.wait' }>, buffer: SharedArrayBuffer) => ((result: string) => void) | undefined> = [];
 
 export function installAtomicsHooks(context: AgentContext, buffers: SharedBufferRegistry, pending: PendingWaits): void {
   const atomics = Atomics as unknown as Record<string, unknown>;
@@ -54,12 +55,13 @@ export function installAtomicsHooks(context: AgentContext, buffers: SharedBuffer
   const wrappers = {
     wait(...args: unknown[]): string {
       let reason: BlockReason | undefined;
+      let afterWait: ((result: string) => void) | undefined;
       try {
         reason = describe(args[0], args[1], args[2], args[3]);
         if (reason !== undefined) {
           for (const observe of waitObservers) {
             try {
-              observe(reason as Extract<BlockReason, { kind: 'atomics.wait' }>, bufferOf(args[0]) as SharedArrayBuffer);
+              afterWait = observe(reason as Extract<BlockReason, { kind: 'atomics.wait' }>, bufferOf(args[0]) as SharedArrayBuffer) ?? afterWait;
             } catch {
               // an observer never stops the block event
             }
@@ -78,6 +80,7 @@ export function installAtomicsHooks(context: AgentContext, buffers: SharedBuffer
         restoreStackLimit(saved);
         if (reason !== undefined) {
           try {
+            afterWait?.(result);
             context.unblock(result);
           } catch {
             // never into the program

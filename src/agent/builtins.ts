@@ -15,6 +15,7 @@ import type * as PerfHooks from 'node:perf_hooks';
 import type * as Module from 'node:module';
 import type * as Timers from 'node:timers';
 import type * as AsyncHooks from 'node:async_hooks';
+import type * as DiagnosticsChannel from 'node:diagnostics_channel';
 
 /** The built-ins the agent uses, by name. */
 export interface BuiltinMap {
@@ -29,6 +30,7 @@ export interface BuiltinMap {
   module: typeof Module;
   timers: typeof Timers;
   async_hooks: typeof AsyncHooks;
+  diagnostics_channel: typeof DiagnosticsChannel;
 }
 
 const cache = new Map<string, unknown>();

@@ -55,6 +55,8 @@ export class AgentContext {
   /** The thread's uncaught error, reported with its `exit`. */
   uncaughtError: ErrorInfo | undefined;
   exitSent = false;
+  /** Sends delayed by throttling (queue counters), done at once when the thread exits. */
+  readonly flushAtExit = new Set<() => void>();
   /** Names for emitters the agent knows (`worker 3`, `child 1234`), used in pending-wait descriptions. */
   readonly labels = new WeakMap<object, string>();
 

@@ -67,6 +67,13 @@ export function installLifecycleHooks(context: AgentContext, pending: PendingWai
         waits.push({ kind: 'top-level-await', description: 'unsettled top-level await', since: context.now() });
       }
       if (waits.length > 0 && (lastDrain !== '' || exitCode === EXIT_UNSETTLED_TLA)) sendDrain(exitCode, waits);
+      for (const flush of context.flushAtExit) {
+        try {
+          flush();
+        } catch {
+          // the exit event still goes
+        }
+      }
       const event: ExitEvent = { type: 'exit', ts: context.now(), exitCode };
       if (context.uncaughtError !== undefined) event.error = context.uncaughtError;
       context.channel.sendQuietly(event);

@@ -21,6 +21,7 @@ import { startSampler } from './sampler';
 import { SharedBufferRegistry, findSharedBuffers } from './sharedBuffers';
 import { learnAgentFrames } from './stacks';
 import { CONFIG_DATA_KEY, SPAWN_DATA_KEY, installWorkerHooks, readSpawnData } from './workers';
+import { HOOKS_THREAD_KEY } from './locks/discovery';
 
 // Values from protocol/hubWire.ts, repeated: the agent may only import types from protocol.
 const AGENT_VERSION = '0.1.0';
@@ -45,6 +46,9 @@ function sampleMsFrom(value: unknown): number {
 }
 
 function resolveConfig(): AgentConfig | undefined {
+  // Node's own module-hooks thread (started by the agent on Node 20, locks/discovery.ts): not the program's.
+  const threads = builtin('worker_threads');
+  if (threads !== undefined && !threads.isMainThread && threads.getEnvironmentData(HOOKS_THREAD_KEY) === true) return undefined;
   const injected = (globalThis as Record<string, unknown>)[AGENT_CONFIG_GLOBAL] as InjectedAgentConfig | undefined;
   if (typeof injected === 'object' && injected !== null && typeof injected.binding === 'string') {
     return { via: 'attach', binding: injected.binding, token: '', sampleMs: sampleMsFrom(injected.sampleMs) };
@@ -62,6 +66,16 @@ function resolveConfig(): AgentConfig | undefined {
     }
   }
   return undefined;
+}
+
+/** Wall-clock ms minus monotonic ms, left by the thread that started this worker (saves loading perf_hooks, ≈0.7 ms). */
+function inheritedClockOffset(workerThreads: NonNullable<ReturnType<typeof builtin<'worker_threads'>>>): number | undefined {
+  try {
+    const offset = (workerThreads.getEnvironmentData(CONFIG_DATA_KEY) as { clockOffsetMs?: unknown } | undefined)?.clockOffsetMs;
+    return typeof offset === 'number' && Number.isFinite(offset) ? offset : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function mainScript(): string {
@@ -104,15 +118,22 @@ function announceTooOld(config: AgentConfig): void {
 function start(config: AgentConfig): void {
   const workerThreads = builtin('worker_threads');
   const timers = builtin('timers');
-  const perfHooks = builtin('perf_hooks');
   const util = builtin('util');
-  if (workerThreads === undefined || timers === undefined || perfHooks === undefined || util === undefined) return;
+  if (workerThreads === undefined || timers === undefined || util === undefined) return;
+  // Timestamps: the monotonic clock plus the wall-clock offset, the same in every thread and process.
+  const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+  let clockOffsetMs = workerThreads.isMainThread ? undefined : inheritedClockOffset(workerThreads);
+  if (clockOffsetMs === undefined) {
+    const performance = builtin('perf_hooks')?.performance;
+    if (performance === undefined) return;
+    clockOffsetMs = performance.timeOrigin + performance.now() - monotonicMs();
+  }
+  const offset = clockOffsetMs;
   const sink = openSink(config);
   if (sink === undefined) return;
 
   learnAgentFrames();
-  const { performance } = perfHooks;
-  const now = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+  const now = (): number => Math.round((monotonicMs() + offset) * 1000) / 1000;
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   const originalWait = Atomics.wait;
   const sleep = (ms: number): void => void originalWait(sleepCell, 0, 0, ms);
@@ -157,7 +178,7 @@ function start(config: AgentConfig): void {
   attempt('events.once', () => installOnceHook(context, events!, pending));
   attempt('exit', () => installLifecycleHooks(context, pending, () => (isMainThread ? undefined : channel.close())));
   if (config.via === 'preload' && config.hub !== undefined) {
-    attempt('worker configuration', () => workerThreads.setEnvironmentData(CONFIG_DATA_KEY, { hub: config.hub, token: config.token, sampleMs: config.sampleMs }));
+    attempt('worker configuration', () => workerThreads.setEnvironmentData(CONFIG_DATA_KEY, { hub: config.hub, token: config.token, sampleMs: config.sampleMs, clockOffsetMs: offset }));
   }
   // `import { Worker } from 'node:worker_threads'` and friends see the patched functions.
   attempt('ES module exports', () => builtin('module')!.syncBuiltinESMExports());
@@ -197,7 +218,7 @@ function start(config: AgentConfig): void {
   channel.flush(); // the host learns the pid and inspector URL now, even if the loop never turns
 
   const parentPort = workerThreads.parentPort;
-  attempt('samples', () => startSampler(context, { perf_hooks: perfHooks, v8: builtin('v8')!, timers }, config.sampleMs, parentPort));
+  attempt('samples', () => startSampler(context, { timers }, () => builtin('perf_hooks'), config.sampleMs, parentPort));
 }
 
 (function gridlockAgent(): void {

@@ -155,16 +155,18 @@ function describeAddress(server: HandleLike): string {
 }
 
 /** Starts the per-thread sampler on an unref'd interval. */
-export function startSampler(context: AgentContext, builtins: Pick<BuiltinMap, 'perf_hooks' | 'v8' | 'timers'>, sampleMs: number, parentPort: unknown): void {
-  const performance = builtins.perf_hooks.performance;
+export function startSampler(context: AgentContext, builtins: Pick<BuiltinMap, 'timers'>, loadPerfHooks: () => BuiltinMap['perf_hooks'] | undefined, sampleMs: number, parentPort: unknown): void {
+  // perf_hooks is loaded at the first tick (≈0.7 ms of start-up a short-lived worker never pays);
+  // the first window then runs from the thread's start.
+  let performance: BuiltinMap['perf_hooks']['performance'] | undefined;
   const threadCpu = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
   const cpu = typeof threadCpu === 'function' ? threadCpu : context.identity.isMainThread ? process.cpuUsage : undefined;
   const uvEvents = (): number => {
-    const info = (performance.nodeTiming as { uvMetricsInfo?: { events?: number } }).uvMetricsInfo;
+    const info = (performance?.nodeTiming as { uvMetricsInfo?: { events?: number } } | undefined)?.uvMetricsInfo;
     return typeof info?.events === 'number' ? info.events : 0;
   };
-  let previousElu = performance.eventLoopUtilization();
-  let previousEvents = uvEvents();
+  let previousElu: ReturnType<BuiltinMap['perf_hooks']['performance']['eventLoopUtilization']> | undefined;
+  let previousEvents = 0;
   let lastKey = '';
   let lastSent = 0;
   let broken = false;
@@ -172,8 +174,10 @@ export function startSampler(context: AgentContext, builtins: Pick<BuiltinMap, '
   const tick = (): void => {
     if (broken) return;
     try {
+      performance ??= loadPerfHooks()?.performance;
+      if (performance === undefined) throw new Error('no perf_hooks');
       const elu = performance.eventLoopUtilization();
-      const window = performance.eventLoopUtilization(elu, previousElu);
+      const window = previousElu === undefined ? elu : performance.eventLoopUtilization(elu, previousElu);
       previousElu = elu;
       const events = uvEvents();
       const wakeups = Math.max(0, events - previousEvents);
@@ -191,7 +195,7 @@ export function startSampler(context: AgentContext, builtins: Pick<BuiltinMap, '
         state,
         elu: Math.round(window.utilization * 1000) / 1000,
         wakeups,
-        heapUsed: builtins.v8.getHeapStatistics().used_heap_size,
+        heapUsed: process.memoryUsage().heapUsed, // this thread's heap (no v8 module to load)
         external: sources.external,
         internal: sources.internal,
       };

@@ -36,10 +36,11 @@ export function readOwn(object: unknown, key: string, isProxy: (value: unknown) 
   return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
 }
 
-/** Whether a NODE_OPTIONS or execArgv still loads this agent bundle. */
+/** Whether a NODE_OPTIONS or execArgv still loads this agent bundle (itself, or the loader next to it). */
 function loadsAgent(text: string | undefined): boolean {
   const bundle = agentBundlePath();
-  return bundle !== undefined && text !== undefined && text.includes(bundle);
+  if (bundle === undefined || text === undefined) return false;
+  return text.includes(bundle) || text.includes(bundle.replace(/agent\.js$/, 'agentLoader.js'));
 }
 
 export function installWorkerHooks(context: AgentContext, builtins: Pick<BuiltinMap, 'worker_threads' | 'events' | 'util'>, buffers: SharedBufferRegistry): void {

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_HANG_FOUND, EXIT_UNREACHABLE } from '../protocol/report';
 import { resolveInspectorTarget } from '../inspector/inspectorTarget';
-import { attachToTarget } from '../inspector/attach';
+import { attachToTarget, type AttachCloseInfo } from '../inspector/attach';
 import { buildReport } from '../model/reportBuilder';
 import type { RunOptions } from './args';
 import { agentBundlePath } from './launchEnv';
-import { createLiveView, printSummary } from './output';
+import { createLiveView, printSummary, type AttachEnd } from './output';
+import { isProcessAlive, waitUntilGone } from './procfs';
 import { TrackingSession } from './trackingSession';
 
 /**
@@ -50,22 +51,32 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
   session.view.message([`attached to ${url}; Ctrl-C detaches and leaves the program running`]);
   const ticker = setInterval(() => void session.tick(() => {}), 100);
   const attached = handle;
-  const how = await new Promise<'detached' | 'closed'>((resolve) => {
+  const how = await new Promise<'detached' | AttachCloseInfo>((resolve) => {
     if (detachRequested) resolve('detached');
     onDetach = () => resolve('detached');
-    attached.closed.then(() => resolve('closed'), () => resolve('closed'));
+    attached.closed.then(resolve, () => resolve({ reason: 'connection-lost', detail: 'closed' }));
   });
   clearInterval(ticker);
   process.off('SIGINT', signalled);
   process.off('SIGTERM', signalled);
+  // The socket dropped without Node saying the program exits: it may still run (or be dying).
+  const lostButRunning = how !== 'detached' && how.reason === 'connection-lost' && (await stillRunsAfter(attached.pid, 500));
   if (how === 'detached') await attached.detach();
-  else session.processExited(attached.pid, null, null);
+  else if (!lostButRunning) session.processExited(attached.pid, null, null);
   session.finish();
   session.view.close();
   const status = session.hangFound ? EXIT_HANG_FOUND : 0;
-  const note = how === 'detached' ? 'detached; the program keeps running' : 'the program went away';
+  const note = how === 'detached' ? 'detached; the program keeps running' : lostButRunning ? `the connection to the program was lost (${how.detail}); the program keeps running` : 'the program went away';
+  // The report keeps its format: attach knows no exit status (exitCode and signal stay null).
   const report = buildReport(session.tree, { command: ['attach', args.target], exitCode: null, signal: null, gridlockExitCode: status, startedAt, endedAt: Date.now(), findings: session.findings, notes: [note], resources: session.resourcesForReport() });
   if (args.jsonFile) fs.writeFileSync(path.resolve(cwd, args.jsonFile), JSON.stringify(report, null, 2) + '\n');
-  printSummary(report, session.tree, cwd, { live: args.live, jsonFile: args.jsonFile }, session.resourceLines);
+  const end: AttachEnd = { pid: attached.pid, stillRunning: how === 'detached' || lostButRunning, how: how === 'detached' ? 'detached' : 'connection lost' };
+  printSummary(report, session.tree, cwd, { live: args.live, jsonFile: args.jsonFile }, session.resourceLines, end);
   return status;
+}
+
+/** True when `pid` still runs `graceMs` after the inspector connection dropped (a dying process closes its sockets first). */
+async function stillRunsAfter(pid: number, graceMs: number): Promise<boolean> {
+  await waitUntilGone([pid], graceMs);
+  return isProcessAlive(pid);
 }

@@ -1,8 +1,13 @@
 import * as path from 'node:path';
 
-/** Where the agent bundle sits next to the CLI bundle. */
+/** Where the agent bundle sits next to the CLI bundle (injected whole by `attach`). */
 export function agentBundlePath(): string {
   return path.join(__dirname, 'agent.js');
+}
+
+/** What NODE_OPTIONS preloads: the loader that runs the agent bundle with a code cache. */
+export function agentLoaderPath(): string {
+  return path.join(__dirname, 'agentLoader.js');
 }
 
 /** NODE_OPTIONS with the agent appended (never replaced: js-debug and others put their own there). */

@@ -22,8 +22,20 @@ function writeLines(lines: string[]): void {
   process.stderr.write(lines.map((l) => `gridlock: ${l}`).join('\n') + '\n');
 }
 
+/**
+ * How `attach` left the program: it knows no exit status (the report has null exitCode and signal),
+ * only whether the program still runs after gridlock stopped following it.
+ */
+export interface AttachEnd {
+  pid: number;
+  /** True after a detach (Ctrl-C), or when the connection was lost while the program still runs. */
+  stillRunning: boolean;
+  /** Why gridlock stopped following it: 'detached' or 'connection lost'. */
+  how: string;
+}
+
 /** The end of a run: the final tree, the findings with stacks, and how it ended. */
-export function printSummary(report: Report, tree: ProcessTree, cwd: string, options: Pick<RunOptions, 'live' | 'jsonFile'>, resourcesOf?: ResourceLines): void {
+export function printSummary(report: Report, tree: ProcessTree, cwd: string, options: Pick<RunOptions, 'live' | 'jsonFile'>, resourcesOf?: ResourceLines, attached?: AttachEnd): void {
   const out: string[] = [];
   out.push('', '── gridlock summary ──');
   if (options.live !== 'tty' && !(options.live === 'auto' && process.stderr.isTTY)) out.push(...renderTree(tree, cwd, resourcesOf));
@@ -39,10 +51,16 @@ export function printSummary(report: Report, tree: ProcessTree, cwd: string, opt
     }
   }
   for (const note of report.notes) out.push(`note: ${note}`);
-  const status = report.signal ? `killed by ${report.signal}` : `exited with ${report.exitCode}`;
-  out.push(`program ${status}; gridlock exits with ${report.gridlockExitCode}${report.gridlockExitCode === 86 ? ' (hang found)' : ''}`);
+  out.push(`${programStatus(report, attached)}; gridlock exits with ${report.gridlockExitCode}${report.gridlockExitCode === 86 ? ' (hang found)' : ''}`);
   if (options.jsonFile) out.push(`report written to ${options.jsonFile}`);
   process.stderr.write(out.map((l) => (l ? `gridlock: ${l}` : '')).join('\n') + '\n');
+}
+
+function programStatus(report: Report, attached: AttachEnd | undefined): string {
+  if (attached?.stillRunning) return `${attached.how}; the program is still running (pid ${attached.pid})`;
+  if (report.signal) return `program killed by ${report.signal}`;
+  if (report.exitCode !== null) return `program exited with ${report.exitCode}`;
+  return 'program ended (its exit status is not known to gridlock)';
 }
 
 function frameText(file: string, cwd: string): string {

@@ -20,6 +20,12 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Polls (no event tells when a process that is not our child ends) until none of `pids` runs, or `timeoutMs` passed. */
+export async function waitUntilGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isProcessAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 /** Sends a signal, ignoring a process that is already gone. */
 export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -7,9 +7,9 @@ import { Hub } from '../inspector/hub';
 import { buildReport } from '../model/reportBuilder';
 import type { RunOptions } from './args';
 import { lookupCommand } from './commandLookup';
-import { agentBundlePath, nodeOptionsWithAgent } from './launchEnv';
+import { agentLoaderPath, nodeOptionsWithAgent } from './launchEnv';
 import { createLiveView, printSummary } from './output';
-import { isProcessAlive, killQuietly } from './procfs';
+import { killQuietly, waitUntilGone } from './procfs';
 import type { ProcessTree } from '../model/processTree';
 import { TrackingSession } from './trackingSession';
 
@@ -56,7 +56,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   const child = spawn(lookup.file, args, {
     stdio: 'inherit',
     cwd,
-    env: { ...process.env, NODE_OPTIONS: nodeOptionsWithAgent(process.env.NODE_OPTIONS, agentBundlePath()), ...hub.env() },
+    env: { ...process.env, NODE_OPTIONS: nodeOptionsWithAgent(process.env.NODE_OPTIONS, agentLoaderPath()), ...hub.env() },
     argv0: command,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -104,12 +104,6 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   // Without a finding, end as the program did: a program killed by a signal makes gridlock die of it too.
   if (!hang && signal && code === null) return { status: gridlockExitCode, reraise: signal };
   return { status: gridlockExitCode };
-}
-
-/** Polls until none of `pids` runs any more, or `timeoutMs` passed. */
-async function waitUntilGone(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isProcessAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**

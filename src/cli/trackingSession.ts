@@ -202,8 +202,17 @@ export class TrackingSession {
     for (const f of drainFindingsOfExitedThreads(this.tree, this.drainsDone, Date.now(), this.cwd, false, this.explainedByDeadlock)) this.addFinding(f);
   }
 
-  /** A lock wait left pending at drain that a deadlock finding already names (same thread, same line). */
-  private readonly explainedByDeadlock = (pid: number, threadId: number, wait: PendingWait): boolean =>
-    wait.kind === 'lock' &&
-    this.findings.some((f) => (f.kind === 'deadlock' || f.kind === 'self-deadlock') && f.participants.some((p) => p.role === 'waits' && p.pid === pid && p.threadId === threadId && p.site?.line === wait.site?.line && p.site?.file === wait.site?.file));
+  /**
+   * A wait left pending at drain that a deadlock finding already names: same thread, and the
+   * deadlocked wait's line is the wait's own or a caller's (a hand-written lock awaits an
+   * `events.once` inside its `acquire`, called from the line the deadlock names).
+   */
+  private readonly explainedByDeadlock = (pid: number, threadId: number, wait: PendingWait): boolean => {
+    const lines = [wait.site, ...(wait.stack ?? [])];
+    return this.findings.some(
+      (f) =>
+        (f.kind === 'deadlock' || f.kind === 'self-deadlock') &&
+        f.participants.some((p) => p.role === 'waits' && p.pid === pid && p.threadId === threadId && p.site !== undefined && lines.some((at) => at?.line === p.site?.line && at?.file === p.site?.file)),
+    );
+  };
 }

@@ -1,10 +1,10 @@
 import type { PoolTaskEvent, QueueStatsEvent } from '../protocol/resourceEvents';
 import type { PoolItemState, PoolState, ResourceState } from './resourceState';
-import { MAX_POOL_ITEMS } from './resourceState';
+import { MAX_POOL_ITEMS, MAX_POOL_WORKERS } from './resourceState';
 
 /** A new, empty pool state. */
 export function newPool(): PoolState {
-  return { items: new Map(), bySubmitter: new Map(), untracked: 0 };
+  return { items: new Map(), bySubmitter: new Map(), workers: new Set(), untracked: 0 };
 }
 
 /** Applies a `queue-stats` event. */
@@ -30,7 +30,10 @@ export function applyPoolTask(pool: PoolState, e: PoolTaskEvent, pid: number, th
   if (old && old.state !== e.state) item.since = now;
   item.state = e.state;
   if (e.submittedBy !== undefined) item.submittedBy = e.submittedBy;
-  if (e.workerThreadId !== undefined) item.workerThreadId = e.workerThreadId;
+  if (e.workerThreadId !== undefined) {
+    item.workerThreadId = e.workerThreadId;
+    if (pool.workers.size < MAX_POOL_WORKERS) pool.workers.add(e.workerThreadId);
+  }
   if (e.site !== undefined) item.site = e.site;
   pool.items.set(e.taskId, item);
   if (item.state === 'queued' && item.submittedBy !== undefined) {

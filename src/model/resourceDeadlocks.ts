@@ -67,8 +67,13 @@ export class ResourceDeadlocks extends ResourceStore {
       const bystanders = this.bystanders(cycle);
       for (const id of [...cycle, ...bystanders.filter((b) => search.stuck.has(b))]) this.remember(this.deadlocked, id);
       const f = deadlockFinding(this, this.namer, cycle, bystanders, now);
+      // The cycle closed when its last wait began, by the waiting thread's clock (epoch ms, as ours):
+      // the time the event spent on its way here is part of the detection latency.
       f.since = 0;
-      for (const id of cycle) f.since = Math.max(f.since, this.tasks.get(id)?.wait?.since ?? 0);
+      for (const id of cycle) {
+        const wait = this.tasks.get(id)?.wait;
+        if (wait) f.since = Math.max(f.since, wait.at > 0 ? Math.min(wait.at, wait.since) : wait.since);
+      }
       if (this.report(f)) findings.push(f);
     }
     return findings;
@@ -79,6 +84,9 @@ export class ResourceDeadlocks extends ResourceStore {
     const tasks = cycleDependencies(this, cycle, stuck, edges);
     const threads = new Set(tasks.map((t) => threadKey(t.pid, t.threadId)));
     if (threads.size <= 1) return [];
+    // Waits, grants and releases of Web Locks and published shared locks are written the moment they
+    // happen (agent: LockTracker), so the hub's order is their real order: nothing can be unheard.
+    if (tasks.every((t) => t.wait !== undefined && isWrittenAtOnce(t.wait.resourceId) && [...t.holds.keys()].every(isWrittenAtOnce))) return [];
     const ts = latestTs(tasks);
     return [...threads].filter((thread) => !this.streams.fresh(thread, ts));
   }
@@ -95,6 +103,21 @@ export class ResourceDeadlocks extends ResourceStore {
       if (!timedOut && thread !== undefined && !p.threads.has(thread)) continue;
       findings.push(...this.detectFrom(p.members, now, timedOut ? key : undefined));
       if (!this.lastCycleKeys.has(key)) this.pending.delete(key);
+    }
+    return findings;
+  }
+
+  /**
+   * A thread is exiting (`taskIds`: its tasks): its stream is complete, and a task of it still waiting at its exit
+   * waited in the cycle until then. The held-back cycles with one of its tasks are reported now,
+   * if they still hold — its exit is about to release what it held and dissolve them.
+   */
+  protected confirmPendingOfExiting(taskIds: ReadonlySet<string>, now: number): Finding[] {
+    const findings: Finding[] = [];
+    for (const [key, p] of [...this.pending]) {
+      if (!p.members.some((id) => taskIds.has(id))) continue;
+      findings.push(...this.detectFrom(p.members, now, key));
+      this.pending.delete(key);
     }
     return findings;
   }
@@ -132,4 +155,9 @@ export class ResourceDeadlocks extends ResourceStore {
     set.add(value);
     if (set.size > MAX_REMEMBERED) set.delete(set.values().next().value as string);
   }
+}
+
+/** Resources whose every event the agent writes at once (see LockTracker.wait / sendHolding / released). */
+function isWrittenAtOnce(resourceId: string): boolean {
+  return resourceId.startsWith('weblock:') || resourceId.startsWith('published:');
 }

@@ -372,6 +372,7 @@ export class ResourceGraph extends ResourceDeadlocks {
       const r = this.resources.get(id);
       if (r?.pool?.starving && !r.pool.starving.reported) findings.push(...this.reportStarvation(r, now));
     }
+    if (this.pending.size > 0) findings.push(...this.confirmPendingOfExiting(this.tasksByThread.get(key) ?? new Set(), now));
     const tasks = [...(this.tasksByThread.get(key) ?? [])].map((id) => this.tasks.get(id) as TaskState);
     const live = tasks.filter((t) => !this.deadlocked.has(t.id));
     const holds = live.flatMap((t) => [...t.holds.values()]);

@@ -71,11 +71,16 @@ export interface PoolState {
   items: Map<string, PoolItemState>;
   /** Queued items by the task that submitted them. */
   bySubmitter: Map<string, Set<string>>;
+  /** Worker threads that ran its items (pools that say which), at most {@link MAX_POOL_WORKERS}. */
+  workers: Set<number>;
   /** Items not tracked one by one because the pool had {@link MAX_POOL_ITEMS} already. */
   untracked: number;
   /** The current starvation episode: the running items (sorted ids) and since when. */
   starving?: { key: string; since: number; reported: boolean };
 }
+
+/** Most worker threads remembered per pool. */
+export const MAX_POOL_WORKERS = 256;
 
 /** Most items of one pool tracked one by one (queued items of a huge queue are only counted). */
 export const MAX_POOL_ITEMS = 10_000;

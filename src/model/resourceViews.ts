@@ -30,6 +30,9 @@ export interface ThreadResourceView {
 export function reportResource(r: ResourceState, namer: Namer): ReportResource {
   const out: ReportResource = { id: r.id, kind: r.kind, library: r.library, name: r.name, holders: [], waiters: [] };
   if (r.site) out.site = r.site;
+  if (r.capacity !== undefined && Number.isFinite(r.capacity)) out.capacity = r.capacity;
+  if (r.pool?.counters) out.completed = r.pool.counters.completed;
+  if (r.pool && r.pool.workers.size > 0) out.workerThreadIds = [...r.pool.workers].sort((a, b) => a - b);
   for (const h of r.holders.values()) out.holders.push(holderParticipant(h, namer));
   for (const w of r.waiters.values()) out.waiters.push(waiterParticipant(w, namer));
   if (r.pool) {

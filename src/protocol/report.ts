@@ -86,6 +86,12 @@ export interface ReportResource {
   site?: SourceSite;
   holders: FindingParticipant[];
   waiters: FindingParticipant[];
+  /** Permits of a semaphore, concurrency of a queue, workers of a pool (when known). */
+  capacity?: number;
+  /** Queues and pools: items completed, from the last counters. */
+  completed?: number;
+  /** Pools that say where items run: the thread ids of the workers that ran them (same process). */
+  workerThreadIds?: number[];
 }
 
 /** The whole report. */

@@ -6,6 +6,9 @@ import type { SourceSite, StackFrames } from './agentEvents';
  * - resources: `<pid>:<threadId>:r<n>`; Web Locks (shared by the threads of a process):
  *   `weblock:<pid>:<name>`; futexes: `futex:<SharedBufferRef.id>:<byteOffset>` (the id of the buffer
  *   as the thread that first saw it named it; see `SharedBufferRef.label` for mapping across threads);
+ * - locks and queues a program publishes with a shared id (publishedResources.ts): `published:<id>`,
+ *   the same in every thread and process. The agent writes every event of a Web Lock or of a
+ *   `published:` resource the moment it happens, so their order in the hub is their real order;
  * - tasks (async flows): `<pid>:<threadId>:t<n>`; a thread acting as a whole (futexes, sync code):
  *   `thread:<pid>:<threadId>`.
  */

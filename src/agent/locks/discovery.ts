@@ -13,9 +13,11 @@
  *   `module.registerHooks` (in-thread hooks: 22.15+, 24), a `resolve` hook sends imports of a watched
  *   package's entry file (from outside the package) to a small wrapper module that imports the entry
  *   under its own URL (libraries build paths from import.meta.url), re-exports it and hands its
- *   namespace over. Node 20 only has off-thread hooks (`module.register` starts a hooks thread in
- *   every process and runs the preload there again): not used, so ES imports of ES-only packages
- *   stay untracked on Node 20 (nothing is loaded that the agent could see, so no note either).
+ *   namespace over (esmWrapper.ts). Node 20 only has off-thread hooks: `module.register` starts a
+ *   hooks thread, which takes a thread id (the program's workers then get ids one higher: an
+ *   observable change), so it is used only on request (GRIDLOCK_ESM_HOOKS=1) and where it can
+ *   matter — the thread's entry is an ES module and a watched ES-only package is installed above
+ *   it — with the same hooks (esmHooks.ts); the agent stays silent in that hooks thread.
  * - Library name and version come from the package.json above the file (`async-mutex@0.5.0`);
  *   several copies or versions are patched independently (each has its own classes).
  * - Only the package's entry files (package.json main / exports ".") must have the shape the adapter
@@ -24,25 +26,49 @@
  * - Bundled copies (the library inlined into the program's own bundle) are not found.
  */
 import type { BuiltinMap } from '../builtins';
+import { ADOPT_KEY, PackageEntries, entryOfWrapper, wrappedUrl, wrapperSource } from './esmWrapper';
 
 /** Adopts a library's exports: true (patched), false (not recognised), or a replacement for `module.exports` (CommonJS only). */
 export type Adopter = (exports: unknown, library: string, packageDir: string) => boolean | { replace: unknown } | { replaceDefault: unknown };
 
-const WRAPPER_QUERY = 'gridlock-wrapper';
-const ADOPT_KEY = Symbol.for('gridlock.adopt');
-const WATCH_ESM = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//;
+/** ES-only packages among the watched ones: only they make off-thread hooks worth starting (Node 20). */
+const ES_ONLY = ['p-queue', 'p-limit', 'await-lock', 'tinypool'];
+/** environmentData key telling the agent in Node's hooks thread to stay silent. */
+export const HOOKS_THREAD_KEY = 'gridlock.hooksThread';
 
 export interface Discovery {
   /** Libraries seen, by `name@version`. */
   seen: Set<string>;
 }
 
+/** What deciding on and starting Node 20's off-thread hooks needs (absent when injected by attach). */
+export interface OffThreadHooks {
+  hooksUrl: string;
+  /** The thread's entry file is an ES module (.mjs, or .js under "type": "module"). */
+  entryIsModule: boolean;
+  /** Where to look for node_modules upwards. */
+  entryDir: string;
+  workerThreads: BuiltinMap['worker_threads'];
+}
+
+/** Whether one of the ES-only watched packages is installed in a node_modules above `dir`. */
+function esOnlyInstalled(fs: BuiltinMap['fs'], dir: string): boolean {
+  for (let at = dir; ; ) {
+    for (const name of ES_ONLY) if (fs.existsSync(`${at}/node_modules/${name}/package.json`)) return true;
+    const up = at.slice(0, at.lastIndexOf('/'));
+    if (up === at || up === '') return false;
+    at = up;
+  }
+}
+
 export function installDiscovery(
   builtins: { module: BuiltinMap['module']; fs: BuiltinMap['fs'] },
   adopters: Map<string, Adopter>,
   onNote: (note: string) => void,
+  esHooks?: OffThreadHooks,
 ): Discovery {
   const Module = builtins.module as unknown as {
+    register?: (specifier: string, options: { data: unknown }) => void;
     registerHooks?: (hooks: {
       resolve?: (specifier: string, context: unknown, next: (specifier: string, context: unknown) => { url: string }) => { url: string };
       load?: (url: string, context: unknown, next: (url: string, context: unknown) => LoadResult) => LoadResult;
@@ -50,41 +76,9 @@ export function installDiscovery(
   };
   const fs = builtins.fs;
   const discovery: Discovery = { seen: new Set() };
-  const versions = new Map<string, string>();
-  const entries = new Map<string, Set<string>>();
+  const packages = new PackageEntries(fs);
   const adopted = new WeakSet<object>();
   const noted = new Set<string>();
-
-  /** Version and entry files (main, exports ".") from the package.json of `dir`. */
-  const versionOf = (dir: string): string => {
-    let version = versions.get(dir);
-    if (version === undefined) {
-      version = '';
-      const files = new Set<string>();
-      try {
-        const parsed = JSON.parse(fs.readFileSync(`${dir}/package.json`, 'utf8')) as { version?: unknown; main?: unknown; exports?: unknown };
-        if (typeof parsed.version === 'string') version = parsed.version;
-        const add = (value: unknown, depth = 0): void => {
-          if (typeof value === 'string') {
-            const file = `${dir}/${value.replace(/^\.\//, '')}`;
-            files.add(file);
-            files.add(`${file}.js`);
-            files.add(`${file}/index.js`);
-          } else if (typeof value === 'object' && value !== null && depth < 3) {
-            const record = value as Record<string, unknown>;
-            for (const key of Object.keys(record)) if (key === '.' || !key.startsWith('.')) add(record[key], depth + 1);
-          }
-        };
-        add(parsed.main ?? 'index.js');
-        add(parsed.exports);
-      } catch {
-        // unknown version
-      }
-      versions.set(dir, version);
-      entries.set(dir, files);
-    }
-    return version;
-  };
 
   /** Hands `exports` of the package at `file` to its adapter. `quiet`: a failed shape check is not noted. */
   const adopt = (file: string, exports: unknown, quiet: boolean): { replace: unknown } | { replaceDefault: unknown } | undefined => {
@@ -95,9 +89,9 @@ export function installDiscovery(
     if (adopter === undefined) return undefined;
     if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null || adopted.has(exports)) return undefined;
     adopted.add(exports);
-    const library = `${name}@${versionOf(dir)}`;
+    const library = `${name}@${packages.versionOf(dir)}`;
     // Only the package's entry files are expected to have the shape the adapter knows.
-    if (!entries.get(dir)?.has(file)) quiet = true;
+    if (!packages.isEntry(dir, file)) quiet = true;
     let result: boolean | { replace: unknown } | { replaceDefault: unknown };
     try {
       result = adopter(exports, library, `${dir}/`);
@@ -156,7 +150,8 @@ export function installDiscovery(
     });
   }
 
-  if (typeof Module.registerHooks === 'function') {
+  const watched = new Set(adopters.keys());
+  const defineAdopt = (): void => {
     Object.defineProperty(globalThis, ADOPT_KEY, {
       value: (url: string, namespace: unknown): unknown => {
         try {
@@ -170,56 +165,40 @@ export function installDiscovery(
       configurable: false,
       writable: false,
     });
-    /** The package entry file a file: URL names, when it is one of a watched package. */
-    const watchedEntry = (url: string): string | undefined => {
-      if (!url.startsWith('file://') || url.includes('?')) return undefined;
-      const match = WATCH_ESM.exec(url);
-      if (match === null || !adopters.has(match[1])) return undefined;
-      const file = decodeURIComponent(new URL(url).pathname);
-      const dir = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
-      if (dir === undefined) return undefined;
-      versionOf(dir);
-      return entries.get(dir)?.has(file) ? `${dir}/` : undefined;
-    };
-    // An import of a watched package's entry from outside the package resolves to a small wrapper
-    // module (the entry's URL plus a query) that imports the entry itself, unchanged and under its
-    // own URL (libraries build paths from import.meta.url), re-exports it and hands its namespace over.
+  };
+  if (typeof Module.registerHooks === 'function') {
+    defineAdopt();
     Module.registerHooks({
       resolve(specifier, context, next) {
         const result = next(specifier, context);
         try {
-          const dir = watchedEntry(result.url);
-          const { parentURL: parent, conditions } = context as { parentURL?: unknown; conditions?: unknown };
-          // require() (also of ES modules) is seen through the CommonJS cache: only imports are wrapped.
-          if (Array.isArray(conditions) && conditions.includes('require')) return result;
-          if (dir === undefined || (typeof parent === 'string' && (parent.startsWith(`file://${dir}`) || parent.includes(WRAPPER_QUERY)))) return result;
-          return { ...result, url: `${result.url}?${WRAPPER_QUERY}` };
+          const url = wrappedUrl(result.url, context, watched, packages);
+          return url === result.url ? result : { ...result, url };
         } catch {
           return result;
         }
       },
       load(url, context, next) {
-        if (!url.endsWith(`?${WRAPPER_QUERY}`)) return next(url, context);
-        const entryUrl = url.slice(0, -WRAPPER_QUERY.length - 1);
+        const entryUrl = entryOfWrapper(url);
+        if (entryUrl === undefined) return next(url, context);
         const result = next(entryUrl, context);
         try {
-          if (result.format !== 'module') return result;
-          const source = typeof result.source === 'string' ? result.source : result.source === undefined || result.source === null ? '' : Buffer.from(result.source as Uint8Array).toString('utf8');
-          const original = JSON.stringify(entryUrl);
-          const hasDefault = /\bexport\s+default\b|\bas\s+default\b/.test(source);
-          const wrapper = [
-            `import * as ns from ${original};`,
-            `export * from ${original};`,
-            `const adopt = globalThis[Symbol.for('gridlock.adopt')];`,
-            `const replaced = typeof adopt === 'function' ? adopt(${original}, ns) : undefined;`,
-            hasDefault ? `export default (replaced !== undefined ? replaced : ns.default);` : '',
-          ].join('\n');
-          return { ...result, source: wrapper, shortCircuit: true };
+          return result.format === 'module' ? { ...result, source: wrapperSource(entryUrl, result.source), shortCircuit: true } : result;
         } catch {
           return result;
         }
       },
     });
+  } else if (typeof Module.register === 'function' && esHooks !== undefined && esHooks.entryIsModule && esOnlyInstalled(fs, esHooks.entryDir)) {
+    defineAdopt();
+    const workerThreads = esHooks.workerThreads;
+    // The hooks thread starts inside register(): it inherits this marker, then it is taken back.
+    workerThreads.setEnvironmentData(HOOKS_THREAD_KEY, true);
+    try {
+      Module.register(esHooks.hooksUrl, { data: { watched: [...watched] } });
+    } finally {
+      workerThreads.setEnvironmentData(HOOKS_THREAD_KEY, undefined);
+    }
   }
   return discovery;
 }

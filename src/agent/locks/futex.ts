@@ -12,7 +12,11 @@
  *   when this thread blocks in `Atomics.wait` on the same buffer while still holding it (the
  *   deadlock case: holding one word, waiting on another);
  * - release: `store(a, i, 0)`, `exchange(a, i, 0)`, `compareExchange(a, i, v≠0, 0)` on a held word;
- * - wait: a blocking `Atomics.wait(a, i, v≠0)` on the word (one wait event until the thread gets it).
+ * - wait: a blocking `Atomics.wait(a, i, v≠0)` on the word (one wait event until the thread gets it);
+ * - a counter, never a lock (a counting semaphore's permits: taking one is a decrement, and a
+ *   release from 0 permits looks like a lock's `0 → 1`): a word this thread decremented with
+ *   `compareExchange(a, i, v, w)` where `0 < w < v`, or set from `v≠0` to 0 without holding it, or
+ *   waited on with `Atomics.wait(a, i, 0)` (a lock waits while its word is taken, never while free).
  * Only number and bigint arguments are looked at (never coerced: no valueOf runs twice).
  */
 import type { BlockReason } from '../../protocol/agentEvents';
@@ -45,6 +49,8 @@ export function installFutexLocks(tracker: LockTracker, buffers: SharedBufferReg
   const confirmed = new Set<string>();
   /** Addresses this thread tried to take with compareExchange(0 → v) or exchange(v) from 0. */
   const lockish = new Set<string>();
+  /** Addresses used as counters (see above): never lock words, in this thread. */
+  const counters = new Set<string>();
   const confirmedBuffers = new WeakSet<SharedArrayBuffer>();
   const candidates = new Map<string, Candidate>();
   /** Words this thread holds: the Holding, or the resource for a quick hold (see LockTracker.quickHold). */
@@ -114,12 +120,26 @@ export function installFutexLocks(tracker: LockTracker, buffers: SharedBufferReg
   };
 
   const markLockish = (address: Address): void => {
-    if (lockish.has(address.key)) return;
+    if (lockish.has(address.key) || counters.has(address.key)) return;
     if (lockish.size >= MAX_ADDRESSES) lockish.clear();
     lockish.add(address.key);
   };
 
+  /** The word is a counter: forget it as a lock, ending a hold reported by mistake. */
+  const demote = (address: Address): void => {
+    if (counters.has(address.key)) return;
+    if (counters.size >= MAX_ADDRESSES) counters.clear();
+    counters.add(address.key);
+    releaseAt(address);
+    lockish.delete(address.key);
+    confirmed.delete(address.key);
+    const waiter = waiters.get(address.key);
+    waiters.delete(address.key);
+    if (waiter !== undefined) tracker.waitEnded(waiter, 'unavailable');
+  };
+
   const acquireAt = (address: Address): void => {
+    if (counters.has(address.key)) return;
     markLockish(address);
     const waiter = waiters.get(address.key);
     waiters.delete(address.key);
@@ -155,14 +175,29 @@ export function installFutexLocks(tracker: LockTracker, buffers: SharedBufferReg
     tracker.released(holding, task);
   };
 
-  const onWait = (reason: Extract<BlockReason, { kind: 'atomics.wait' }>, buffer: SharedArrayBuffer): void => {
+  /** A wait that timed out is over: the thread no longer waits for the word (it may retry later). */
+  const afterWait = (key: string, result: string): void => {
+    if (result !== 'timed-out') return;
+    const waiter = waiters.get(key);
+    if (waiter === undefined) return;
+    waiters.delete(key);
+    tracker.waitEnded(waiter, 'timeout');
+  };
+
+  const onWait = (reason: Extract<BlockReason, { kind: 'atomics.wait' }>, buffer: SharedArrayBuffer): ((result: string) => void) | undefined => {
     const key = `${reason.buffer.id}:${reason.byteOffset}`;
     const address: Address = { key, buffer, index: reason.index, byteOffset: reason.byteOffset };
     // Blocking while holding words of the same buffer: report them now (the thread cannot later).
     for (const candidate of [...candidates.values()]) if (candidate.buffer === buffer) promote(candidate.key);
-    if (reason.value === 0 || reason.value === '0' || !lockish.has(key)) return;
+    if (reason.value === 0 || reason.value === '0') {
+      if (lockish.has(key)) demote(address);
+      return undefined;
+    }
+    if (!lockish.has(key)) return undefined;
     confirm(address);
-    if (!waiters.has(key) && !held.has(key)) waiters.set(key, tracker.wait(resourceOf(address, undefined), task, { timeoutMs: reason.timeoutMs }));
+    // Waiting on a word this thread holds is reported too: a self-deadlock unless a timeout ends it.
+    if (!waiters.has(key)) waiters.set(key, tracker.wait(resourceOf(address, undefined), task, { timeoutMs: reason.timeoutMs }));
+    return reason.timeoutMs === null ? undefined : (result) => afterWait(key, result);
   };
   waitObservers.push(onWait);
 
@@ -184,9 +219,15 @@ export function installFutexLocks(tracker: LockTracker, buffers: SharedBufferReg
               if (succeeded) acquireAt(address);
               else markLockish(address);
             }
-          } else if (succeeded && isZero(replacement) && !isZero(expected) && (held.size > 0 || candidates.size > 0)) {
+          } else if (succeeded && isZero(replacement) && !isZero(expected)) {
             const address = addressOf(array, index);
-            if (address !== undefined) releaseAt(address);
+            if (address !== undefined) {
+              if (held.has(address.key) || candidates.has(address.key)) releaseAt(address);
+              else demote(address);
+            }
+          } else if (succeeded && !isZero(replacement) && !isZero(expected) && (replacement as number) < (expected as number) && (replacement as number) > 0) {
+            const address = addressOf(array, index);
+            if (address !== undefined) demote(address);
           }
         } catch {
           // never into the program

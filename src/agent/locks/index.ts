@@ -15,10 +15,44 @@ import { LockTracker } from './tracker';
 import { adoptAsyncMutex } from './asyncMutex';
 import { adoptAsyncLock, adoptAsyncSema, adoptAwaitLock } from './simpleLocks';
 import { installDiscovery } from './discovery';
-import type { Adopter } from './discovery';
+import type { Adopter, OffThreadHooks } from './discovery';
 import { installWebLocks } from './webLocks';
 import { installFutexLocks } from './futex';
 import { queueAdopters } from './queues';
+import { poolAdopters } from './pools';
+import { installPublishedResources } from './published';
+
+/** Opt-in for Node 20's off-thread module hooks (see offThreadHooks). */
+const ESM_HOOKS_ENV = 'GRIDLOCK_ESM_HOOKS';
+
+/**
+ * Node 20's off-thread hooks for ES imports: main thread of a preloaded agent only (see discovery.ts),
+ * and only when asked for with GRIDLOCK_ESM_HOOKS=1 — Node's hooks thread takes a thread id, so the
+ * program's own workers get ids one higher than without Gridlock (an observable change).
+ */
+function offThreadHooks(context: AgentContext, fs: NonNullable<ReturnType<typeof builtin<'fs'>>>): OffThreadHooks | undefined {
+  if (process.env[ESM_HOOKS_ENV] !== '1') return undefined;
+  const workerThreads = builtin('worker_threads');
+  const entry = process.argv[1];
+  if (!context.identity.isMainThread || context.identity.via !== 'preload' || typeof __filename !== 'string' || workerThreads === undefined || typeof entry !== 'string' || !entry.startsWith('/')) return undefined;
+  const entryDir = entry.slice(0, entry.lastIndexOf('/'));
+  const hooksFile = `${__filename.slice(0, __filename.lastIndexOf('/'))}/agentEsmHooks.mjs`;
+  return { hooksUrl: `file://${hooksFile.split('/').map(encodeURIComponent).join('/')}`, entryIsModule: isEsModuleFile(fs, entry), entryDir, workerThreads };
+}
+
+/** .mjs/.mts, or .js/.ts under a package.json with "type": "module". */
+function isEsModuleFile(fs: NonNullable<ReturnType<typeof builtin<'fs'>>>, file: string): boolean {
+  if (/\.m[jt]s$/.test(file)) return true;
+  if (!/\.[jt]s$/.test(file)) return false;
+  for (let dir = file.slice(0, file.lastIndexOf('/')); dir !== ''; dir = dir.slice(0, dir.lastIndexOf('/'))) {
+    try {
+      return (JSON.parse(fs.readFileSync(`${dir}/package.json`, 'utf8')) as { type?: unknown }).type === 'module';
+    } catch {
+      // no package.json here: look further up
+    }
+  }
+  return false;
+}
 
 export function installLockTracking(context: AgentContext, buffers: SharedBufferRegistry, pending: PendingWaits, onNote: (note: string) => void): LockTracker | undefined {
   const asyncHooks = builtin('async_hooks');
@@ -41,7 +75,7 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
     ['await-lock', withDir(adoptAwaitLock)],
   ]);
   const timers = builtin('timers');
-  if (timers !== undefined) for (const [name, adopt] of queueAdopters(tracker, timers)) adopters.set(name, withDir(adopt));
+  if (timers !== undefined) for (const [name, adopt] of [...queueAdopters(tracker, timers), ...poolAdopters(tracker, timers)]) adopters.set(name, withDir(adopt));
   const attempt = (what: string, install: () => void): void => {
     try {
       install();
@@ -49,12 +83,14 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
       onNote(`${what} not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
-  if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote));
+  if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote, offThreadHooks(context, fs)));
   attempt('Web Locks', () => {
     const workerThreads = builtin('worker_threads') as { locks?: unknown } | undefined;
     const manager = workerThreads?.locks;
     if (manager !== undefined) installWebLocks(tracker, manager);
   });
   attempt('futex locks', () => installFutexLocks(tracker, buffers));
+  const channels = builtin('diagnostics_channel');
+  if (channels !== undefined && timers !== undefined) attempt('published resources', () => installPublishedResources(tracker, channels, timers));
   return tracker;
 }

@@ -73,3 +73,21 @@ export function onSettled(value: unknown, ok: (result: unknown) => void, failed?
     },
   );
 }
+
+/**
+ * Runs the program's callback (of a lock held for its duration) and calls `end` when it is over:
+ * when it throws, when the promise it returns settles (the library settles on that promise too, so
+ * the reaction marks nothing handled that was not), or at once for a plain value.
+ */
+export function runHolding<R>(run: () => R, end: () => void): R {
+  let result: R;
+  try {
+    result = run();
+  } catch (error) {
+    end();
+    throw error;
+  }
+  if (result instanceof Promise) onSettled(result, end, end);
+  else end();
+  return result;
+}

@@ -15,7 +15,7 @@
 import type { StackFrames } from '../../protocol/agentEvents';
 import type { TaskCell } from './tasks';
 import type { Holding, LockTracker, Resource, Waiter } from './tracker';
-import { hasMethods, observeConstruction, onSettled, patchMethod } from './patch';
+import { hasMethods, observeConstruction, onSettled, patchMethod, runHolding } from './patch';
 
 const patched = new WeakSet<object>();
 
@@ -112,17 +112,8 @@ export function adoptAsyncLock(exports: unknown, library: string, tracker: LockT
             }
           : function (this: unknown) {
               start();
-              let result: unknown;
-              try {
-                result = tasks.run(task, () => userFn.call(this));
-              } catch (error) {
-                end();
-                throw error;
-              }
-              // The library settles on it (this.Promise.resolve(result).then(done, done)): already handled.
-              if (result instanceof Promise) onSettled(result, end, end);
-              else end();
-              return result;
+              // The library settles on the result (this.Promise.resolve(result).then(done, done)).
+              return runHolding(() => tasks.run(task, () => userFn.call(this)), end);
             };
       const copy = args.slice();
       copy[1] = wrapped;

@@ -73,7 +73,12 @@ export class Tasks {
     return entry !== undefined && (entry.epoch === -1 || entry.epoch !== this.epoch) ? entry.cell : undefined;
   }
 
-  /** Runs `fn` with `cell` as the task of everything it starts. */
+  /** The task the current flow entered last, even in the segment it entered it in (never creates one). */
+  current(): TaskCell | undefined {
+    return this.storage?.getStore()?.cell;
+  }
+
+    /** Runs `fn` with `cell` as the task of everything it starts. */
   run<R>(cell: TaskCell, fn: () => R): R {
     return this.als().run({ cell, epoch: -1 }, fn);
   }

@@ -187,6 +187,7 @@ export class LockTracker {
     // The whole stack only while the resource is reported in detail (a busy program waits a lot).
     if (stack.length > 0 && resource.acquisitions < DETAILED_ACQUISITIONS) event.stack = stack.slice(0, 12);
     this.emit(event);
+    this.flushIfShared(resource);
     resource.waiters.add(waiter);
     try {
       const what = `${resource.library} ${resource.kind} "${resource.name}"${opts.key !== undefined && opts.key !== resource.name ? ` key ${opts.key}` : ''}`;
@@ -201,6 +202,7 @@ export class LockTracker {
     if (waiter.done) return;
     this.finishWait(waiter);
     this.emit({ type: 'lock-wait-ended', ts: this.context.now(), resourceId: waiter.resource.id, taskId: waiter.task.id, reason });
+    this.flushIfShared(waiter.resource);
   }
 
   private finishWait(waiter: Waiter): void {
@@ -243,10 +245,26 @@ export class LockTracker {
     if (!holding.emitted) return;
     const resource = holding.resource;
     const event: ResourceEvent = { type: 'lock-released', ts: this.context.now(), resourceId: resource.id, taskId: releaser?.id ?? holding.task };
-    if (releaser !== undefined && releaser.id !== holding.task) event.holderTaskId = holding.task;
+    if (releaser !== undefined && releaser.id !== holding.task) {
+      // A release by another task than the holder is a warning that needs its line (a rare path: the stack is worth it).
+      event.holderTaskId = holding.task;
+      const site = this.site();
+      if (site) event.site = site;
+    }
     if (holding.key !== undefined) event.key = holding.key;
     if (holding.permits !== undefined) event.permits = holding.permits;
     this.emit(event);
+    this.flushIfShared(resource);
+  }
+
+  /**
+   * Events of a lock other threads or processes share (Web Locks, published with an id) leave at
+   * once, not with the next timed flush: the hub then sees them in their real order across threads
+   * (the model trusts such cycles without waiting to hear from every thread), and before this
+   * thread can drain and exit.
+   */
+  private flushIfShared(resource: Resource): void {
+    if (resource.kind === 'web-lock' || resource.id.startsWith('published:')) this.context.channel.flush();
   }
 
   /** The holding a release without a ticket ends: the releasing task's own (oldest), else the oldest. */
@@ -270,6 +288,7 @@ export class LockTracker {
     if (holding.permits !== undefined) event.permits = holding.permits;
     if (holding.site) event.site = holding.site;
     this.emit(event);
+    this.flushIfShared(holding.resource);
   }
 
   private defaultName(kind: string): string {
@@ -304,6 +323,15 @@ export class LockTracker {
     if (this.names.size >= MAX_CACHED_NAMES) this.names.clear();
     this.names.set(cacheKey, name);
     return name ?? undefined;
+  }
+
+  /** The source line at `site` (cached per file), when the file can be read. */
+  sourceLine(site: SourceSite): string | undefined {
+    try {
+      return this.line(site.file, site.line);
+    } catch {
+      return undefined;
+    }
   }
 
   private line(file: string, line: number): string | undefined {

@@ -9,7 +9,7 @@
  */
 import type { LockTracker, Resource, Waiter, Holding } from './tracker';
 import type { TaskCell } from './tasks';
-import { onSettled, patchMethod } from './patch';
+import { patchMethod, runHolding } from './patch';
 
 const MAX_NAMES = 4096;
 
@@ -68,16 +68,7 @@ export function installWebLocks(tracker: LockTracker, lockManager: unknown): boo
         const end = (): void => {
           if (holding !== undefined) tracker.released(holding, cell);
         };
-        let result: unknown;
-        try {
-          result = tasks.run(cell, () => userCallback.call(this, lock));
-        } catch (error) {
-          end();
-          throw error;
-        }
-        if (result instanceof Promise) onSettled(result, end, end);
-        else end();
-        return result;
+        return runHolding(() => tasks.run(cell, () => userCallback.call(this, lock)), end);
       };
       const copy = args.slice();
       copy[copy.length >= 3 ? 2 : 1] = wrapped;

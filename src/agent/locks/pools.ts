@@ -1,0 +1,148 @@
+/**
+ * Worker-thread pools: piscina, tinypool, workerpool (see trackedQueue.ts for what is sent).
+ *
+ * - piscina, tinypool: `run` is patched; the item is "running" as soon as a thread is idle
+ *   (not observable in the pool: approximated by the running count below maxThreads), ends with the
+ *   promise; the promise returned is a new one chained on the pool's, so a rejection the program
+ *   does not handle is still reported as unhandled (one more tick to settle).
+ * - workerpool: `pool()` is wrapped and the Pool prototype's `exec` patched on the first pool; its
+ *   own promise class is observed with its `then` and returned unchanged.
+ */
+import type { LockTracker } from './tracker';
+import type { AgentTimers, QueueAdopter } from './trackedQueue';
+import { TrackedQueue, finiteNumber } from './trackedQueue';
+import { hasMethods, originalThen, patchMethod } from './patch';
+
+type Adopter = QueueAdopter;
+
+export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[string, Adopter]> {
+  const patched = new WeakSet<object>();
+  const number = finiteNumber;
+
+
+  /** piscina and tinypool: `run(task, options)` on the class prototype. */
+  const threadPool =
+    (pick: (exports: unknown) => unknown): Adopter =>
+    (exports, library) => {
+      const Pool = pick(exports) as unknown as ({ prototype: object } & (() => void)) | undefined;
+      if (typeof Pool !== 'function') return false;
+      const proto = Pool.prototype;
+      if (patched.has(proto)) return true;
+      if (!hasMethods(proto, ['run', 'destroy'])) return false;
+      patched.add(proto);
+      const pools = new WeakMap<object, TrackedQueue>();
+      patchMethod<(this: object, ...args: unknown[]) => Promise<unknown>>(proto, 'run', (original) =>
+        function run(this: object, ...args) {
+          let tracked: TrackedQueue | undefined;
+          let item: { id: string; ts: number; detailed: boolean } | undefined;
+          try {
+            tracked = pools.get(this);
+            if (tracked === undefined) {
+              const pool = this as { options?: { maxThreads?: unknown }; maxThreads?: unknown };
+              const max = number(pool.options?.maxThreads ?? pool.maxThreads, 1);
+              tracked = new TrackedQueue(tracker, 'pool', library, tracker.site(), max, () => ({ concurrency: max, paused: false }), timers);
+              pools.set(this, tracked);
+            }
+            item = tracked.queued();
+            if (tracked.running < number(tracked.resource.capacity, 1)) tracked.started(item);
+          } catch {
+            tracked = undefined;
+          }
+          const result = original.apply(this, args);
+          if (tracked === undefined || !(result instanceof Promise)) return result;
+          const q = tracked;
+          const it = item;
+          const end = (failed: boolean): void => {
+            try {
+              q.finished(it, failed);
+              // The next waiting item takes the freed thread.
+              if (q.running < number(q.resource.capacity, 1)) q.started();
+            } catch {
+              // never into the program
+            }
+          };
+          return originalThen.call(
+            result,
+            (value: unknown) => {
+              end(false);
+              return value;
+            },
+            (error: unknown) => {
+              end(true);
+              throw error;
+            },
+          ) as Promise<unknown>;
+        },
+      );
+      return true;
+    };
+
+  const workerpool: Adopter = (exports, library) => {
+    const lib = exports as Record<string, unknown>;
+    if (typeof lib?.pool !== 'function') return false;
+    if (patched.has(lib)) return true;
+    const descriptor = Object.getOwnPropertyDescriptor(lib, 'pool');
+    if (descriptor === undefined || !descriptor.writable) return false;
+    patched.add(lib);
+    const originalPool = lib.pool as (...a: unknown[]) => object;
+    const pools = new WeakMap<object, TrackedQueue>();
+    let inExec = false;
+    lib.pool = function pool(this: unknown, ...args: unknown[]) {
+      const created = originalPool.apply(this, args);
+      try {
+        const proto = Object.getPrototypeOf(created) as object;
+        const p = created as { maxWorkers?: unknown };
+        const max = number(p.maxWorkers, 1);
+        pools.set(created, new TrackedQueue(tracker, 'pool', library, tracker.stack(), max, () => ({ concurrency: max, paused: false }), timers));
+        if (!patched.has(proto) && hasMethods(proto, ['exec', 'terminate'])) {
+          patched.add(proto);
+          patchMethod<(this: object, ...a: unknown[]) => unknown>(proto, 'exec', (original) =>
+            function exec(this: object, ...a) {
+              // exec(fn, args) calls exec('run', …) itself: only the outer call is an item.
+              if (inExec) return original.apply(this, a);
+              const tracked = pools.get(this);
+              let item: { id: string; ts: number; detailed: boolean } | undefined;
+              try {
+                item = tracked?.queued();
+                if (tracked !== undefined && tracked.running < number(tracked.resource.capacity, 1)) tracked.started(item);
+              } catch {
+                item = undefined;
+              }
+              let result: unknown;
+              inExec = true;
+              try {
+                result = original.apply(this, a);
+              } finally {
+                inExec = false;
+              }
+              try {
+                const then = (result as { then?: unknown })?.then;
+                if (tracked !== undefined && typeof then === 'function') {
+                  // workerpool's own Promise class: it does not report unhandled rejections, so observing is free.
+                  const end = (failed: boolean): void => {
+                    tracked.finished(item, failed);
+                    if (tracked.running < number(tracked.resource.capacity, 1)) tracked.started();
+                  };
+                  (then as (ok: unknown, fail: unknown) => unknown).call(result, () => end(false), () => end(true));
+                }
+              } catch {
+                // never into the program
+              }
+              return result;
+            },
+          );
+        }
+      } catch {
+        // untracked
+      }
+      return created;
+    };
+    return true;
+  };
+
+  return [
+    ['piscina', threadPool((e) => (e as { Piscina?: unknown })?.Piscina ?? e)],
+    ['tinypool', threadPool((e) => (e as { Tinypool?: unknown })?.Tinypool ?? (e as { default?: unknown })?.default)],
+    ['workerpool', workerpool],
+  ];
+}
