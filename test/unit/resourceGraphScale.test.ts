@@ -1,5 +1,6 @@
-// Detection cost per lock-wait event with 10,000 live resources and tasks. Prints the figures
-// (node --test shows diagnostics); asserts only loose bounds so a slow CI machine does not flake.
+// The model at scale: 10,000 live resources and tasks give the right findings (none, or the one
+// cycle), whatever the shape. The figures are printed as diagnostics only; the cost per event is
+// measured by `npm run bench` (tests never assert timings).
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -19,10 +20,9 @@ function timed(fn: () => unknown): number {
   return performance.now() - start;
 }
 
-function report(t: TestContext, what: string, times: number[]): { median: number; p99: number; max: number } {
+function report(t: TestContext, what: string, times: number[]): void {
   const s = summary(times);
   t.diagnostic(`${what}: median ${s.median.toFixed(4)} ms, p99 ${s.p99.toFixed(4)} ms, max ${s.max.toFixed(3)} ms over ${times.length} events`);
-  return s;
 }
 
 /** 10,000 mutexes each held by a task; every task but the last then waits for a random later mutex (no cycle). */
@@ -41,11 +41,10 @@ function busyGraph(): { sim: Sim; waits: number[] } {
   return { sim, waits };
 }
 
-test('detection cost per lock-wait with 10,000 live resources and tasks', (t) => {
+test('10,000 held mutexes and a random waits-for DAG: no finding; a 2-cycle and a cycle through the whole DAG are each found', (t) => {
   const { sim, waits } = busyGraph();
-  const busy = report(t, 'wait among 10k held mutexes (random waits-for DAG)', waits);
+  report(t, 'wait among 10k held mutexes (random waits-for DAG)', waits);
   assert.deepEqual(sim.findings, []);
-  assert.ok(busy.median < 5, `median ${busy.median} ms`);
   // A two-task cycle closing among them.
   sim.create('1:0:x', 'mutex', 'x');
   sim.create('1:0:y', 'mutex', 'y');
@@ -57,12 +56,11 @@ test('detection cost per lock-wait with 10,000 live resources and tasks', (t) =>
   // A cycle that closes through a long chain: the last task of the DAG waits for the first mutex.
   closing.push(timed(() => assert.equal(sim.wait(`1:${(N - 1) % 8}:t${N - 1}`, '1:0:r0').length, 1)));
   t.diagnostic(`closing a 2-cycle among 10k: ${closing[0].toFixed(3)} ms; closing through the 10k DAG: ${closing[1].toFixed(3)} ms`);
-  assert.ok(closing[1] < 1_000);
   const full = timed(() => sim.graph.detectDeadlocks(sim.now));
   t.diagnostic(`full search over ${sim.graph.stats().waits} waiters: ${full.toFixed(2)} ms; long-hold check over ${sim.graph.stats().holds} holds: ${timed(() => sim.graph.checkLongHolds(sim.now, 1e9)).toFixed(2)} ms`);
 });
 
-test('worst case: a chain of 10,000 waiting tasks; each new waiter at its head explores all of it', (t) => {
+test('a chain of 10,000 waiting tasks: waiters at its head give no finding; closing it gives one deadlock', (t) => {
   const sim = new Sim();
   for (let i = 0; i < N; i++) {
     sim.create(`1:0:r${i}`, 'mutex', `m${i}`);
@@ -71,20 +69,18 @@ test('worst case: a chain of 10,000 waiting tasks; each new waiter at its head e
   for (let i = 0; i < N - 1; i++) sim.wait(`1:1:t${i}`, `1:0:r${i + 1}`);
   const waits: number[] = [];
   for (let i = 0; i < 200; i++) waits.push(timed(() => sim.wait(`1:2:h${i}`, '1:0:r0')));
-  const chain = report(t, 'wait at the head of a 10k chain', waits);
-  assert.ok(chain.median < 100, `median ${chain.median} ms`);
+  report(t, 'wait at the head of a 10k chain', waits);
+  assert.deepEqual(sim.findings, []);
   const close = timed(() => assert.equal(sim.wait(`1:1:t${N - 1}`, '1:0:r0').length, 1));
   t.diagnostic(`closing the 10k-task cycle: ${close.toFixed(2)} ms`);
-  assert.ok(close < 2_000);
 });
 
-test('worst case: 10,000 readers hold an rwlock while writers queue (each writer checks every holder)', (t) => {
+test('10,000 readers hold an rwlock while 1,000 writers queue: no finding', (t) => {
   const sim = new Sim();
   sim.create('1:0:rw', 'rwlock', 'table');
   for (let i = 0; i < N; i++) sim.take(`1:2:r${i}`, '1:0:rw', { mode: 'shared' });
   const waits: number[] = [];
   for (let i = 0; i < 1_000; i++) waits.push(timed(() => sim.wait(`1:3:w${i}`, '1:0:rw', { mode: 'exclusive' })));
-  const s = report(t, 'exclusive wait behind 10k shared holders', waits);
+  report(t, 'exclusive wait behind 10k shared holders', waits);
   assert.deepEqual(sim.findings, []);
-  assert.ok(s.median < 100);
 });
