@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Report } from '../../src/protocol/report';
+import { killProcessGroup } from './processGroup';
 import { gridlockBin, repoRoot, withoutGridlockLines } from './runGridlock';
 import { testNode } from './testNode';
 
@@ -33,9 +34,8 @@ export class Watched {
   private readonly listeners = new Set<() => void>();
 
   constructor(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    // Its own process group, so a test that gives up can end it with everything it started: a
-    // program left behind would keep the pipes open (and the test waiting for them) after gridlock
-    // itself is killed.
+    // Its own process group, so a test that gives up can end it with everything it started
+    // (see processGroup.ts).
     this.child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child.stdin.on('error', () => {}); // the command may exit before reading what we write
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -126,12 +126,7 @@ export class Watched {
 
   /** Kills it and every process of its group if it still runs (cleanup after a failed assertion). */
   stop(): void {
-    if (!this.running) return;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      this.child.kill('SIGKILL');
-    }
+    if (this.running) killProcessGroup(this.child);
   }
 }
 

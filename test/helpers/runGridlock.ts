@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Report } from '../../src/protocol/report';
+import { killProcessGroup } from './processGroup';
 import { testNode } from './testNode';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -19,20 +20,29 @@ export interface Ran {
   timedOut: boolean;
 }
 
-/** Runs a command to its end (killing it after `timeoutMs`) and collects its output. */
+/**
+ * Runs a command to its end (killing it after `timeoutMs`) and collects its output. The command
+ * runs in its own process group (`detached`, its stdio still piped here), and a timeout kills the
+ * whole group: a program it started and left behind would otherwise keep the pipes open, and
+ * 'close' would never come.
+ */
 export function runToEnd(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    child.stdin.on('error', () => {}); // the command may exit before reading its input (EPIPE)
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killProcessGroup(child);
     }, options.timeoutMs ?? 30000);
-    child.on('error', reject);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });

@@ -36,8 +36,6 @@ before(() => {
 const lockFixture = (name: string): string => path.join(locksDir, name);
 const nodeMajor = Number(execFileSync(testNode, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim());
 const hasWebLocks = execFileSync(testNode, ['-p', 'typeof globalThis.navigator?.locks?.request'], { encoding: 'utf8' }).trim() === 'function';
-/** Node with in-thread module hooks (module.registerHooks): ES imports of ES-only packages are tracked. */
-const hasSyncHooks = execFileSync(testNode, ['-p', 'typeof require("module").registerHooks'], { encoding: 'utf8' }).trim() === 'function';
 
 type Resource = ResourceEvent & { sender: number; thread: number };
 const RESOURCE_TYPES = new Set(['resource-created', 'lock-wait', 'lock-acquired', 'lock-released', 'lock-wait-ended', 'queue-stats', 'pool-task']);
@@ -138,8 +136,10 @@ export function findCycle(events: Resource[]): string[] | undefined {
 }
 
 /** Runs the fixture with and without the agent: same stdout, stderr and exit status. */
+/** On Node 20, ES imports of ES-only packages are tracked on request (GRIDLOCK_ESM_HOOKS=1: Node's hooks thread). */
 async function runBoth(name: string, args: string[] = []): Promise<Finished> {
-  const [withAgent, without] = await Promise.all([run([lockFixture(name), ...args]), run([lockFixture(name), ...args], { agent: false })]);
+  const env = name.endsWith('.mjs') ? { GRIDLOCK_ESM_HOOKS: '1' } : {};
+  const [withAgent, without] = await Promise.all([run([lockFixture(name), ...args], { env }), run([lockFixture(name), ...args], { agent: false })]);
   assert.equal(withAgent.stdout, without.stdout, `stdout of ${name}`);
   assert.equal(withAgent.stderr, without.stderr, `stderr of ${name}`);
   assert.equal(withAgent.code, without.code, `exit status of ${name}`);
@@ -296,15 +296,10 @@ describe('agent: locks', () => {
     ]);
   });
 
-  it('ES module imports: async-mutex (index.mjs) and await-lock (ES only), tracked where Node has in-thread module hooks', async () => {
+  it('ES module imports: async-mutex (index.mjs) and await-lock (ES only), tracked on Node 20 (off-thread hooks, on request) and 24 (in-thread hooks)', async () => {
     const result = await runBoth('mutex-esm.mjs');
     assert.equal(result.stdout, 'a,b\n');
     const lines = describeEvents(resourceEvents(result.events), lockFixture('mutex-esm.mjs'));
-    if (!hasSyncHooks) {
-      // Node 20: only off-thread hooks exist (a hooks thread per process); ES imports stay untracked.
-      assert.deepEqual(lines, []);
-      return;
-    }
     assert.deepEqual(lines, [
       'created mutex cache async-mutex@0.5.0 capacity 1 @5',
       'acquired cache T1 @9',
@@ -324,10 +319,6 @@ describe('agent: locks', () => {
     const result = await runBoth('await-lock.mjs');
     assert.equal(result.stdout, 'a,b Timed out waiting for lock\n');
     const lines = describeEvents(resourceEvents(result.events), lockFixture('await-lock.mjs'));
-    if (!hasSyncHooks) {
-      assert.deepEqual(lines, []);
-      return;
-    }
     assert.deepEqual(lines, [
       'created mutex lock await-lock@3.0.0 capacity 1 @7',
       'acquired lock T1 @7',
@@ -516,25 +507,17 @@ describe('agent: queues and pools', () => {
     assert.deepEqual(result.events.filter((e) => e.type === 'hello' && e.notes !== undefined), []);
   });
 
-  it('p-limit (ES only) where Node has in-thread module hooks: the limit function keeps its properties', async () => {
+  it('p-limit (ES only), imported: the limit function keeps its properties', async () => {
     const result = await runBoth('p-limit.mjs');
     assert.equal(result.stdout, '10,20 0 0 1\n');
     const lines = describeQueues(resourceEvents(result.events), lockFixture('p-limit.mjs'));
-    if (!hasSyncHooks) {
-      assert.deepEqual(lines, []);
-      return;
-    }
     assert.deepEqual(lines, ['created queue limit p-limit@7.3.3 capacity 1 @4', 'limit I1 queued @5', 'limit I2 queued @5', 'limit I1 running', 'limit I1 done', 'limit I2 running', 'limit I2 done']);
   });
 
-  it('tinypool (ES only) where Node has in-thread module hooks', async () => {
+  it('tinypool (ES only), imported', async () => {
     const result = await runBoth('pools.mjs');
     assert.equal(result.stdout, '3,10\n');
     const lines = describeQueues(resourceEvents(result.events), lockFixture('pools.mjs'));
-    if (!hasSyncHooks) {
-      assert.deepEqual(lines, []);
-      return;
-    }
     assert.deepEqual(lines, ['created pool pool tinypool@2.2.0 capacity 1 @4', 'pool I1 queued @4', 'pool I1 running', 'pool I2 queued @4', 'pool I1 done', 'pool I2 running', 'pool I2 done']);
   });
 });

@@ -123,6 +123,7 @@ test('attach: the live output shows the threads; a stall is reported; SIGINT det
     const ended = await attach.finish(15_000);
     assert.equal(ended.code, EXIT_HANG_FOUND, ended.stderr);
     assert.match(ended.stderr, /note: detached; the program keeps running/);
+    assert.match(ended.stderr, new RegExp(`^gridlock: detached; the program is still running \\(pid ${program.pid}\\); gridlock exits with 86 \\(hang found\\)$`, 'm'));
     const r = report.read();
     const stall = r.findings.find((f) => f.kind === 'stall');
     assert.ok(stall);
@@ -171,6 +172,36 @@ test('attach to a healthy program, then SIGINT: exit 0, and the program keeps ru
   }
 });
 
+test('attach, then SIGINT: the summary says the program is still running (with its pid), and it is', async () => {
+  const { program, attach, report } = await attachToTarget();
+  attach.related.push(program);
+  try {
+    attach.child.kill('SIGINT');
+    const ended = await attach.finish(15_000);
+    assert.equal(ended.code, 0, ended.stderr);
+    // The last lines of the summary: how the program was left, then the report.
+    const summary = ended.stderr.slice(ended.stderr.indexOf('── gridlock summary ──'));
+    assert.match(summary, new RegExp(`^gridlock: detached; the program is still running \\(pid ${program.pid}\\); gridlock exits with 0\\ngridlock: report written to `, 'm'));
+    assert.doesNotMatch(ended.stderr, /exited with null|program exited|program ended/);
+    // The report keeps its format: attach knows no exit status.
+    const r = report.read();
+    assert.deepEqual([r.exitCode, r.signal, r.gridlockExitCode], [null, null, 0]);
+    assert.ok(r.notes.includes('detached; the program keeps running'), JSON.stringify(r.notes));
+    // It really is still running, and still answers: a new worker starts at its command.
+    assert.equal(isAlive(program.pid), true);
+    program.write('ping\n');
+    await program.waitFor('stdout', /^pinged$/m);
+    assert.equal(program.running, true);
+    program.stop();
+    const out = await program.ended;
+    assert.equal(out.signal, 'SIGKILL', 'it ran until the test killed it');
+  } finally {
+    program.stop();
+    attach.stop();
+    report.cleanup();
+  }
+});
+
 test('attach: a stall is reported even while another worker idles (its heartbeats must not count as main-thread activity)', async () => {
   const { program, attach, report } = await attachToTarget();
   try {
@@ -183,6 +214,42 @@ test('attach: a stall is reported even while another worker idles (its heartbeat
     await attach.finish(15_000).catch(() => undefined);
     program.stop();
     attach.stop();
+    report.cleanup();
+  }
+});
+
+test('attach honours --stall-ms: the stall is declared no sooner than that after the program hangs', async () => {
+  const stallMs = 2000;
+  const { program, port } = await startInspected(cliFixture('attachTarget.js'));
+  const report = reportFile();
+  let attach: Watched | undefined;
+  try {
+    await program.waitFor('stdout', /^ready \d+$/m);
+    attach = gridlock(['attach', '--plain', '--stall-ms', String(stallMs), '--json', report.path, String(port)]);
+    attach.related.push(program);
+    await attach.waitFor('stderr', /attached to ws:/);
+    // Before 'hang' main waits on stdin (no stall is possible). Everything the stall rule waits
+    // out comes after this write (the waiter's block event, the helper's exit, main reading the
+    // line): gridlock cannot declare the stall sooner than --stall-ms after it, however slow the
+    // machine. The bound is measured from a moment before the cause, not from when the test saw a
+    // line (which a loaded machine delays), and there is no upper bound but the deadline.
+    const hangAt = performance.now();
+    program.write('hang\n');
+    await attach.waitFor('stderr', /✖ Stall: all threads are asleep/, 40_000);
+    const after = performance.now() - hangAt;
+    // Slack for the two clocks (gridlock's Date.now() is whole milliseconds).
+    assert.ok(after >= stallMs - 20, `declared ${Math.round(after)} ms after the program was told to hang, with --stall-ms ${stallMs} (the default is 400)`);
+    attach.child.kill('SIGINT');
+    const ended = await attach.finish(15_000);
+    assert.equal(ended.code, EXIT_HANG_FOUND, ended.stderr);
+    assert.ok(report.read().findings.some((f) => f.kind === 'stall'), 'the report has the stall');
+  } finally {
+    if (attach?.running) {
+      attach.child.kill('SIGINT');
+      await attach.finish(15_000).catch(() => undefined);
+    }
+    program.stop();
+    attach?.stop();
     report.cleanup();
   }
 });

@@ -13,6 +13,7 @@ import { testNode } from '../helpers/testNode';
 
 interface Info {
   pid: number;
+  nodeVersion: string;
   hub: string | null;
   token: string | null;
   childPid: number | null;
@@ -74,7 +75,7 @@ test('two runs get different random inspector ports', async () => {
   }
 });
 
-test('the hub is a FIFO of mode 0600 in a directory of mode 0700 that holds nothing else, removed at the end', async () => {
+test('the hub is a FIFO of mode 0600 in a directory of mode 0700 that holds nothing else but the agent\'s code cache (also 0600), removed at the end', async () => {
   const { run, info, report } = await startIdle();
   try {
     assert.ok(info.hub, 'GRIDLOCK_HUB is set in the program');
@@ -86,7 +87,9 @@ test('the hub is a FIFO of mode 0600 in a directory of mode 0700 that holds noth
     const fifoStat = fs.statSync(info.hub);
     assert.equal(fifoStat.isFIFO(), true, 'the hub is a FIFO');
     assert.equal((fifoStat.mode & 0o777).toString(8), '600');
-    assert.deepEqual(fs.readdirSync(dir), [path.basename(info.hub)]);
+    const cache = `agent-${info.nodeVersion}-${process.arch}.cache`;
+    assert.deepEqual(fs.readdirSync(dir).sort(), [cache, path.basename(info.hub)].sort(), 'the FIFO, and the code cache the first thread of the program wrote');
+    assert.equal((fs.statSync(path.join(dir, cache)).mode & 0o777).toString(8), '600');
     assert.match(info.token ?? '', /^[0-9a-f]{32}$/, 'a random 128-bit token');
     // The token travels in the environment only, never on a command line.
     assert.doesNotMatch(fs.readFileSync(`/proc/${info.pid}/cmdline`, 'utf8'), new RegExp(info.token!));

@@ -65,3 +65,25 @@ test('thousands of tasks contending on mutexes, semaphores and keyed locks under
   const kinds = new Set(run.report?.resources.map((r) => `${r.kind}:${r.library.split('@')[0]}`));
   for (const k of ['mutex:async-mutex', 'semaphore:async-mutex', 'semaphore:async-sema', 'keyed-lock:async-lock', 'queue:p-queue']) assert.ok(kinds.has(k), `${k} in ${[...kinds].join(' ')}`);
 });
+
+test('a worker waiting on a futex lock word it holds itself is a self-deadlock at both lines; its earlier timed wait is not', async () => {
+  const file = locks('futexSelfDeadlock.js');
+  const run = await runGridlock([testNode, file]);
+  assert.equal(run.code, EXIT_HANG_FOUND, run.stderr);
+  assert.match(run.stdout, /again with a timeout: false/);
+  const findings = run.report?.findings ?? [];
+  assert.deepEqual(findings.map((f) => f.kind), ['self-deadlock']);
+  assert.deepEqual(lines(findings[0], 'holds'), [lineOf(file, '// take')]);
+  assert.deepEqual(lines(findings[0], 'waits'), [lineOf(file, '// wait')]);
+});
+
+test('a counting semaphore on a SharedArrayBuffer word is not taken for a lock: no lock, no finding', async () => {
+  const file = locks('futexSemaphore.js');
+  const bare = await runToEnd(testNode, [file]);
+  const run = await runGridlock([testNode, file]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, bare.stdout);
+  assert.equal(run.stdout, 'permits at the end: 2\n');
+  assert.deepEqual(run.report?.findings, []);
+  assert.deepEqual(run.report?.resources.filter((r) => r.kind === 'futex'), []);
+});

@@ -7,16 +7,13 @@ import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { expandSnippet } from '../helpers/snippetExpand';
-import { pyPrefixOf, readSnippetFile, snippetLanguages, snippetRuns, type SnippetRun } from '../helpers/snippetTable';
+import { nodeArgsOf, repoRequire, snippetEnv, testNodeVersion, writeSnippetPrograms } from '../helpers/snippetPrograms';
+import { snippetRuns, type SnippetRun } from '../helpers/snippetTable';
 import { testNode } from '../helpers/testNode';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const repoRequire = createRequire(path.join(repoRoot, 'package.json'));
 /** A completing snippet that runs longer than this is killed and fails (each should take < 2 s). */
 const RUN_TIMEOUT_MS = 20_000;
 /** A hanging snippet must still be running this long after it printed all its lines. */
@@ -25,8 +22,7 @@ const HANG_MS = 2_000;
 // ---- the programs, written once into a temporary directory ----
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlock-snippets-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
-// CommonJS, as the snippets are written: `node file.js`, and TypeScript with __filename.
-fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ private: true, type: 'commonjs' }));
+const programs = writeSnippetPrograms(work);
 fs.writeFileSync(
   path.join(work, 'tsconfig.json'),
   JSON.stringify({
@@ -48,47 +44,7 @@ fs.writeFileSync(
   }),
 );
 
-interface Program {
-  language: string;
-  id: string;
-  file: string;
-  run: SnippetRun;
-}
-
-const programs: Program[] = [];
-for (const { language, ext, file } of snippetLanguages) {
-  fs.mkdirSync(path.join(work, ext));
-  for (const entry of Object.values(readSnippetFile(file))) {
-    const id = pyPrefixOf(entry);
-    const target = path.join(work, ext, `${id.slice(3)}.${ext}`);
-    fs.writeFileSync(target, `${expandSnippet(entry.body)}\n`);
-    programs.push({ language, id, file: target, run: snippetRuns[id] ?? { output: [] } });
-  }
-}
-
-// ---- how TypeScript runs: tsx, resolved from this repository ----
-const nodeVersion = spawnSync(testNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
-
-/**
- * tsx registers its hooks in worker threads only where Node lets each thread have its own
- * (Node 22.22.3+, 24.11.1+, 25.1+; privatenumber/tsx#354): there `--import tsx`, as users run it.
- * On older Node (20), a worker started from a .ts file would not be compiled, so the CommonJS
- * hook is preloaded instead (`--require tsx/cjs`), which every thread loads by itself.
- */
-function tsxFlags(version: string): string[] {
-  const [major, minor, patch] = version.split('.').map(Number);
-  const atLeast = (m: number, p: number): boolean => minor > m || (minor === m && patch >= p);
-  const workersHooked = (major === 22 && atLeast(22, 3)) || (major === 24 && atLeast(11, 1)) || (major === 25 && atLeast(1, 0)) || major >= 26;
-  return workersHooked ? ['--import', pathToFileURL(repoRequire.resolve('tsx')).href] : ['--require', repoRequire.resolve('tsx/cjs')];
-}
-const tsx = tsxFlags(nodeVersion);
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  delete env.NODE_TEST_CONTEXT;
-  return env;
-}
+const nodeVersion = testNodeVersion;
 
 interface Outcome {
   code: number | null;
@@ -104,7 +60,7 @@ interface Outcome {
 function runProgram(args: string[], run: SnippetRun): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(testNode, args, { cwd: work, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(testNode, args, { cwd: work, env: snippetEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let stillRunning = false;
@@ -149,9 +105,9 @@ void describe(`the snippets run on Node ${nodeVersion}`, { concurrency: 2 }, () 
     const verb = program.run.hangs ? 'deadlocks for real: prints its lines, then never ends' : 'runs to completion with the expected output';
     void test(`${name} ${verb}`, async () => {
       assert.ok(snippetRuns[program.id], `${program.id} has an entry in the run table`);
-      const args = program.language === 'typescript' ? [...tsx, program.file] : [program.file];
+      const args = nodeArgsOf(program);
       if (program.language === 'javascript') {
-        const check = spawnSync(testNode, ['--check', program.file], { encoding: 'utf8', env: childEnv() });
+        const check = spawnSync(testNode, ['--check', program.file], { encoding: 'utf8', env: snippetEnv() });
         assert.equal(check.status, 0, `node --check: ${check.stderr}`);
       }
       const outcome = await runProgram(args, program.run);

@@ -1,23 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CdpConnection, CdpError, DEFAULT_CALL_TIMEOUT_MS, parseWorkerTitle } from '../../src/inspector/cdpConnection';
+import { CdpConnection, DEFAULT_CALL_TIMEOUT_MS, parseWorkerTitle } from '../../src/inspector/cdpConnection';
+import { connectToFake, rejection } from './fakes/cdpTestKit';
 import { FakeTransport, type SentMessage } from './fakes/fakeTransport';
 
-function setup(options: { defaultTimeoutMs?: number } = {}): { fake: FakeTransport; conn: CdpConnection } {
-  const fake = new FakeTransport();
-  const conn = new CdpConnection(fake, { name: 'ws://127.0.0.1:9229/test', ...options });
-  return { fake, conn };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CdpError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CdpError, `expected a CdpError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the promise to reject');
-}
+const setup = connectToFake;
 
 void test('send puts a numbered message on the wire and resolves with the typed result', async () => {
   const { fake, conn } = setup();

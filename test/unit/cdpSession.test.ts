@@ -1,22 +1,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CdpConnection, CdpError, type CdpSession } from '../../src/inspector/cdpConnection';
-import { FakeTransport } from './fakes/fakeTransport';
+import type { CdpSession } from '../../src/inspector/cdpConnection';
+import { connectToFake, rejection } from './fakes/cdpTestKit';
 
-function setup(): { fake: FakeTransport; conn: CdpConnection } {
-  const fake = new FakeTransport();
-  return { fake, conn: new CdpConnection(fake, { name: 'ws://127.0.0.1:9229/test' }) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CdpError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CdpError, `expected a CdpError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the promise to reject');
-}
+const setup = connectToFake;
 
 void test('attachedToWorker creates a session before the event listeners run', () => {
   const { fake, conn } = setup();

@@ -26,6 +26,9 @@ test('protocol imports nothing; the agent takes only types from protocol; only e
   assert.equal((await lintAs('src/protocol/report.ts', "import { Emitter } from '../common/emitter';\nexport const y = Emitter;\n")).length, 1);
   assert.equal((await lintAs('src/agent/main.ts', "import { HUB_ENV } from '../protocol/hubWire';\nexport const y = HUB_ENV;\n")).length, 1);
   assert.equal((await lintAs('src/agent/main.ts', "import type { HubLine } from '../protocol/hubWire';\nexport type Y = HubLine;\n")).length, 0);
+  // Files in nested folders are held to the same rule.
+  assert.equal((await lintAs('src/agent/locks/published.ts', "import { HUB_ENV } from '../../protocol/hubWire';\nexport const y = HUB_ENV;\n")).length, 1);
+  assert.equal((await lintAs('src/agent/locks/published.ts', "import { ProcessTree } from '../../model/processTree';\nexport const t = ProcessTree;\n")).length, 1);
   assert.equal((await lintAs('src/cli/main.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n")).length, 1);
   assert.equal((await lintAs('src/cli/main.ts', "import { Hub } from '../inspector/hub';\nexport const h = Hub;\n")).length, 0);
 });

@@ -259,15 +259,15 @@ test('a thread blocked in Atomics.wait freezes its async tasks: a cycle through 
   assert.deepEqual(other.wait('thread:1:0', 'futex:1:0:1:0'), []);
 });
 
-test('a cycle across threads is held back until every thread has been heard from up to the cycle, or the confirm time passes', () => {
+test('a cycle across threads on locks whose events may come late is held back until every thread has been heard from up to the cycle, or the confirm time passes', () => {
   const sample = (ts: number) => ({ type: 'sample' as const, ts, state: 'idle' as const, elu: 0, wakeups: 0, external: [], internal: [] });
   const setup = (sim: Sim): Finding[] => {
-    sim.create('weblock:1:a', 'web-lock', 'a');
-    sim.create('weblock:1:b', 'web-lock', 'b');
-    sim.event(1, 1, { type: 'lock-acquired', ts: 1, resourceId: 'weblock:1:a', taskId: '1:1:t1' });
-    sim.event(1, 2, { type: 'lock-acquired', ts: 2, resourceId: 'weblock:1:b', taskId: '1:2:t2' });
-    sim.event(1, 1, { type: 'lock-wait', ts: 3, resourceId: 'weblock:1:b', taskId: '1:1:t1' });
-    return sim.event(1, 2, { type: 'lock-wait', ts: 10, resourceId: 'weblock:1:a', taskId: '1:2:t2' });
+    sim.create('1:0:shared-a', 'web-lock', 'a');
+    sim.create('1:0:shared-b', 'web-lock', 'b');
+    sim.event(1, 1, { type: 'lock-acquired', ts: 1, resourceId: '1:0:shared-a', taskId: '1:1:t1' });
+    sim.event(1, 2, { type: 'lock-acquired', ts: 2, resourceId: '1:0:shared-b', taskId: '1:2:t2' });
+    sim.event(1, 1, { type: 'lock-wait', ts: 3, resourceId: '1:0:shared-b', taskId: '1:1:t1' });
+    return sim.event(1, 2, { type: 'lock-wait', ts: 10, resourceId: '1:0:shared-a', taskId: '1:2:t2' });
   };
   // Worker 1 has only been heard from up to ts 3: its wait may already have been granted.
   const confirmed = new Sim();
@@ -277,25 +277,37 @@ test('a cycle across threads is held back until every thread has been heard from
   // The late events show worker 1 gave up waiting before the cycle: nothing to report, ever.
   const phantom = new Sim();
   setup(phantom);
-  phantom.event(1, 1, { type: 'lock-wait-ended', ts: 5, resourceId: 'weblock:1:b', taskId: '1:1:t1', reason: 'timeout' });
+  phantom.event(1, 1, { type: 'lock-wait-ended', ts: 5, resourceId: '1:0:shared-b', taskId: '1:1:t1', reason: 'timeout' });
   phantom.graph.observeAgentEvent(1, 1, sample(12), phantom.now);
   assert.deepEqual(phantom.graph.confirmPending(phantom.now + 10_000), []);
   assert.deepEqual(phantom.findings, []);
   // A thread whose last event is a block flushed everything before blocking: it counts as heard from.
   const blocked = new Sim();
-  blocked.create('weblock:1:a', 'web-lock', 'a');
-  blocked.create('weblock:1:b', 'web-lock', 'b');
-  blocked.event(1, 1, { type: 'lock-acquired', ts: 1, resourceId: 'weblock:1:a', taskId: '1:1:t1' });
-  blocked.event(1, 2, { type: 'lock-acquired', ts: 2, resourceId: 'weblock:1:b', taskId: '1:2:t2' });
-  blocked.event(1, 1, { type: 'lock-wait', ts: 3, resourceId: 'weblock:1:b', taskId: '1:1:t1' });
+  blocked.create('1:0:shared-a', 'web-lock', 'a');
+  blocked.create('1:0:shared-b', 'web-lock', 'b');
+  blocked.event(1, 1, { type: 'lock-acquired', ts: 1, resourceId: '1:0:shared-a', taskId: '1:1:t1' });
+  blocked.event(1, 2, { type: 'lock-acquired', ts: 2, resourceId: '1:0:shared-b', taskId: '1:2:t2' });
+  blocked.event(1, 1, { type: 'lock-wait', ts: 3, resourceId: '1:0:shared-b', taskId: '1:1:t1' });
   blocked.graph.observeAgentEvent(1, 1, { type: 'block', ts: 4, on: { kind: 'sync-child', method: 'execSync', command: 'sleep 1' }, stack: [] }, blocked.now);
-  assert.equal(blocked.event(1, 2, { type: 'lock-wait', ts: 10, resourceId: 'weblock:1:a', taskId: '1:2:t2' })[0]?.kind, 'deadlock');
+  assert.equal(blocked.event(1, 2, { type: 'lock-wait', ts: 10, resourceId: '1:0:shared-a', taskId: '1:2:t2' })[0]?.kind, 'deadlock');
   // Worker 1 stays silent: the host's ticker confirms after deadlockConfirmMs.
   const silent = new Sim({ deadlockConfirmMs: 250 });
   setup(silent);
   assert.deepEqual(silent.graph.confirmPending(silent.now + 100), []);
   assert.equal(silent.graph.confirmPending(silent.now + 250)[0]?.kind, 'deadlock');
   assert.deepEqual(silent.graph.confirmPending(silent.now + 500), []);
+});
+
+test('a cycle across threads on Web Locks and published shared locks is reported at once: their agents write every event the moment it happens', () => {
+  for (const [a, b] of [['weblock:1:a', 'weblock:1:b'], ['published:lock a', 'published:lock b']]) {
+    const sim = new Sim();
+    sim.create(a, 'web-lock', 'a');
+    sim.create(b, 'web-lock', 'b');
+    sim.event(1, 1, { type: 'lock-acquired', ts: 1, resourceId: a, taskId: '1:1:t1' });
+    sim.event(1, 2, { type: 'lock-acquired', ts: 2, resourceId: b, taskId: '1:2:t2' });
+    sim.event(1, 1, { type: 'lock-wait', ts: 3, resourceId: b, taskId: '1:1:t1' });
+    assert.equal(sim.event(1, 2, { type: 'lock-wait', ts: 10, resourceId: a, taskId: '1:2:t2' })[0]?.kind, 'deadlock', a);
+  }
 });
 
 test('events that arrive before the resource-created event make a placeholder that assumes the least', () => {

@@ -87,6 +87,8 @@ test('the report lists resources with holders and waiters; the live view lists t
   assert.deepEqual(m.waiters.map((p) => [p.task, p.threadId, p.detail]), [['1:0:t2', 0, 'waits (exclusive, gives up after 50 ms) at bank.js:3:5'], ['1:3:t7', 3, 'waits (exclusive) at bank.js:4:5']]);
   assert.deepEqual(q.holders.map((p) => [p.role, p.task, p.threadId]), [['running', '1:0:j1', 3]]);
   assert.deepEqual(q.waiters.map((p) => [p.task, p.detail]), [['1:0:j2', 'queued, submitted by 1:0:t1']]);
+  assert.deepEqual([q.capacity, q.completed, q.workerThreadIds], [2, 5, [3]], 'a pool: its size, items completed, the workers that ran items');
+  assert.deepEqual([m.capacity, m.completed, m.workerThreadIds], [undefined, undefined, undefined], 'a mutex created without a capacity: none of them');
   const main = sim.graph.threadResources(1, 0);
   assert.deepEqual(main.map((v) => [v.id, v.owned, v.holders, v.waiters, v.heldHere, v.waitingHere]), [['1:0:m', true, 1, 2, 1, 1], ['1:0:q', true, 0, 0, 0, 0]]);
   assert.equal(main[1].queue?.completed, 5);
