@@ -1,24 +1,36 @@
 // asyncio.Lock → an async mutex (FIFO) for tasks in one thread; `async with lock:` → withLock().
+const { channel } = require('node:diagnostics_channel');
 const { setTimeout: sleep } = require('node:timers/promises');
+
+// Publishing on diagnostics_channel makes a home-made lock visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens.
+const lockChannel = channel('gridlock:lock');
 
 class Lock {
   #locked = false;
   #waiters = [];
+
+  constructor() {
+    lockChannel.publish({ op: 'create', lock: this });
+  }
 
   locked() {
     return this.#locked;
   }
 
   async acquire() {
-    if (!this.#locked) {
+    if (this.#locked) {
+      lockChannel.publish({ op: 'wait', lock: this });
+      await new Promise((resolve) => this.#waiters.push(resolve)); // handed over by release()
+    } else {
       this.#locked = true;
-      return;
     }
-    await new Promise((resolve) => this.#waiters.push(resolve)); // handed over by release()
+    lockChannel.publish({ op: 'acquired', lock: this });
   }
 
   release() {
     if (!this.#locked) throw new Error('Lock is not acquired');
+    lockChannel.publish({ op: 'release', lock: this });
     const next = this.#waiters.shift();
     if (next) next(); // stays locked: ownership passes to the next waiter, in FIFO order
     else this.#locked = false;

@@ -1,6 +1,12 @@
 // asyncio.Queue → a small async queue: put() waits while full, get() waits while empty,
 // task_done()/join(), put_nowait/get_nowait raising QueueFull/QueueEmpty.
+const { channel } = require('node:diagnostics_channel');
 const { setTimeout: sleep } = require('node:timers/promises');
+
+// Publishing on diagnostics_channel makes a home-made queue visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. An item is enqueued by
+// put(), started when get() takes it and done at task_done().
+const queueChannel = channel('gridlock:queue');
 
 class QueueEmpty extends Error {
   name = 'QueueEmpty';
@@ -15,9 +21,12 @@ class Queue {
   #putters = [];
   #unfinished = 0;
   #joiners = [];
+  // Items are numbered on the channel, so equal values stay distinct (FIFO: the n-th get takes the n-th put).
+  #published = { put: 0, get: 0, done: 0 };
 
   constructor(maxsize = 0) {
     this.maxsize = maxsize; // 0: unbounded, as in Python
+    queueChannel.publish({ op: 'create', queue: this, kind: 'queue' });
   }
 
   qsize() {
@@ -39,6 +48,7 @@ class Queue {
     if (this.full()) throw new QueueFull();
     this.#items.push(item);
     this.#unfinished += 1;
+    queueChannel.publish({ op: 'enqueue', queue: this, item: ++this.#published.put });
     this.#getters.shift()?.();
   }
 
@@ -50,12 +60,14 @@ class Queue {
   getNowait() {
     if (this.empty()) throw new QueueEmpty();
     const item = this.#items.shift();
+    queueChannel.publish({ op: 'start', queue: this, item: ++this.#published.get });
     this.#putters.shift()?.();
     return item;
   }
 
   taskDone() {
     if (this.#unfinished <= 0) throw new Error('task_done() called too many times');
+    queueChannel.publish({ op: 'done', queue: this, item: ++this.#published.done });
     if (--this.#unfinished === 0)
       for (const wake of this.#joiners.splice(0)) wake();
   }

@@ -1,7 +1,13 @@
 // concurrent.futures.ProcessPoolExecutor → a pool of forked Node processes running this same
 // file, with Python's Future API (result/exception/cancel/add_done_callback), map and shutdown.
 const { fork } = require('node:child_process');
+const { channel } = require('node:diagnostics_channel');
 const { availableParallelism } = require('node:os');
+
+// Publishing on diagnostics_channel makes a home-made pool visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. Each future is an item:
+// enqueued by submit(), started on a process, done when it finishes or is cancelled.
+const poolChannel = channel('gridlock:queue');
 
 // What the processes can run, found by name (functions are not pickled).
 const tasks = {
@@ -122,13 +128,16 @@ class ProcessPoolExecutor {
   #shutdown = false;
 
   constructor(maxWorkers = availableParallelism()) {
+    poolChannel.publish({ op: 'create', queue: this, kind: 'pool', concurrency: maxWorkers });
     for (let i = 0; i < maxWorkers; i++) {
       // serialization: 'advanced' sends structured clones (Errors, Maps, Dates…) instead of JSON.
       const child = fork(__filename, ['child'], { serialization: 'advanced' });
       child.on('message', (reply) => this.#done(child, reply));
       child.once('exit', (code, signal) => {
         // BrokenProcessPool: a process that dies fails its current task
-        this.#busy.get(child)?.setException(new Error(`worker process exited (code ${code}, signal ${signal})`));
+        const future = this.#busy.get(child);
+        if (future) poolChannel.publish({ op: 'done', queue: this, item: future, failed: true });
+        future?.setException(new Error(`worker process exited (code ${code}, signal ${signal})`));
         this.#busy.delete(child);
       });
       this.#exited.push(new Promise((resolve) => child.once('exit', resolve)));
@@ -141,6 +150,7 @@ class ProcessPoolExecutor {
     if (this.#shutdown) throw new Error('cannot schedule new futures after shutdown');
     const future = new Future();
     this.#queue.push({ future, fn, args });
+    poolChannel.publish({ op: 'enqueue', queue: this, item: future });
     this.#dispatch();
     return future;
   }
@@ -159,8 +169,12 @@ class ProcessPoolExecutor {
   /** shutdown(wait, cancel_futures): no new work; with wait, returns once the processes have exited. */
   async shutdown({ wait = true, cancelFutures = false } = {}) {
     this.#shutdown = true;
-    if (cancelFutures)
-      for (const item of this.#queue.splice(0)) item.future.cancel();
+    if (cancelFutures) {
+      for (const item of this.#queue.splice(0)) {
+        item.future.cancel();
+        poolChannel.publish({ op: 'done', queue: this, item: item.future });
+      }
+    }
     this.#dispatch();
     if (wait) await Promise.all(this.#exited);
   }
@@ -169,6 +183,7 @@ class ProcessPoolExecutor {
     const future = this.#busy.get(child);
     this.#busy.delete(child);
     this.#idle.push(child);
+    if (future) poolChannel.publish({ op: 'done', queue: this, item: future, failed: !reply.ok });
     if (reply.ok) future?.setResult(reply.value);
     else future?.setException(reply.error);
     this.#dispatch();
@@ -177,9 +192,13 @@ class ProcessPoolExecutor {
   #dispatch() {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const item = this.#queue.shift();
-      if (!item.future.setRunning()) continue; // cancelled while queued
+      if (!item.future.setRunning()) {
+        poolChannel.publish({ op: 'done', queue: this, item: item.future }); // cancelled while queued
+        continue;
+      }
       const child = this.#idle.shift();
       this.#busy.set(child, item.future);
+      poolChannel.publish({ op: 'start', queue: this, item: item.future });
       child.send({ fn: item.fn, args: item.args });
     }
     if (this.#shutdown && this.#queue.length === 0)
@@ -224,7 +243,8 @@ async function withExecutor(executor, fn) {
 }
 
 async function main() {
-  await withExecutor(new ProcessPoolExecutor(${2:2}), async (executor) => {
+  const executor = new ProcessPoolExecutor(${2:2}); // with ProcessPoolExecutor(max_workers=2) as executor:
+  await withExecutor(executor, async () => {
     const future = executor.submit('$1', 97);
     future.addDoneCallback((f) => console.log(`add_done_callback: done() -> ${f.done()}`));
     console.log(`submit(is_prime, 97).result() -> ${await future.result()}`);

@@ -1,7 +1,13 @@
 // concurrent.futures.ThreadPoolExecutor → a pool of worker_threads running this same file, with
 // Python's Future API (result/exception/cancel/add_done_callback), map, as_completed, shutdown.
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
+const { channel } = require('node:diagnostics_channel');
 const { availableParallelism } = require('node:os');
+
+// Publishing on diagnostics_channel makes a home-made pool visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. Each future is an item:
+// enqueued by submit(), started on a worker (its threadId), done when it finishes or is cancelled.
+const poolChannel = channel('gridlock:queue');
 
 // What the workers can run, found by name (functions are not sent between threads).
 const tasks = {
@@ -121,6 +127,7 @@ class ThreadPoolExecutor {
   /** Resolves once every worker has booted (Python threads start at once; a worker takes a few ms). */
 
   constructor(maxWorkers = availableParallelism()) {
+    poolChannel.publish({ op: 'create', queue: this, kind: 'pool', concurrency: maxWorkers });
     const booted = [];
     for (let i = 0; i < maxWorkers; i++) {
       const worker = new Worker(__filename);
@@ -131,7 +138,9 @@ class ThreadPoolExecutor {
         this.#dispatch();
       });
       worker.on('error', (error) => {
-        this.#busy.get(worker)?.setException(error);
+        const future = this.#busy.get(worker);
+        if (future) poolChannel.publish({ op: 'done', queue: this, item: future, failed: true });
+        future?.setException(error);
         this.#busy.delete(worker);
       });
       this.#workers.push(worker);
@@ -143,6 +152,7 @@ class ThreadPoolExecutor {
     if (this.#shutdown) throw new Error('cannot schedule new futures after shutdown');
     const future = new Future();
     this.#queue.push({ future, fn, args });
+    poolChannel.publish({ op: 'enqueue', queue: this, item: future });
     this.#dispatch();
     return future;
   }
@@ -161,8 +171,12 @@ class ThreadPoolExecutor {
   /** shutdown(wait, cancel_futures): no new work; with wait, returns once the workers have exited. */
   async shutdown({ wait = true, cancelFutures = false } = {}) {
     this.#shutdown = true;
-    if (cancelFutures)
-      for (const item of this.#queue.splice(0)) item.future.cancel();
+    if (cancelFutures) {
+      for (const item of this.#queue.splice(0)) {
+        item.future.cancel();
+        poolChannel.publish({ op: 'done', queue: this, item: item.future });
+      }
+    }
     const exited = this.#workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
     this.#dispatch();
     if (wait) await Promise.all(exited);
@@ -172,6 +186,7 @@ class ThreadPoolExecutor {
     const future = this.#busy.get(worker);
     this.#busy.delete(worker);
     this.#idle.push(worker);
+    if (future) poolChannel.publish({ op: 'done', queue: this, item: future, failed: !reply.ok });
     if (reply.ok) future?.setResult(reply.value);
     else future?.setException(reply.error);
     this.#dispatch();
@@ -180,9 +195,13 @@ class ThreadPoolExecutor {
   #dispatch() {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const item = this.#queue.shift();
-      if (!item.future.setRunning()) continue; // cancelled while queued
+      if (!item.future.setRunning()) {
+        poolChannel.publish({ op: 'done', queue: this, item: item.future }); // cancelled while queued
+        continue;
+      }
       const worker = this.#idle.shift();
       this.#busy.set(worker, item.future);
+      poolChannel.publish({ op: 'start', queue: this, item: item.future, workerThreadId: worker.threadId });
       worker.postMessage({ fn: item.fn, args: item.args });
     }
     if (this.#shutdown && this.#queue.length === 0)
@@ -227,7 +246,8 @@ async function withExecutor(executor, fn) {
 }
 
 async function main() {
-  await withExecutor(new ThreadPoolExecutor(${2:3}), async (executor) => {
+  const executor = new ThreadPoolExecutor(${2:3}); // with ThreadPoolExecutor(max_workers=3) as executor:
+  await withExecutor(executor, async () => {
     await executor.ready;
     const future = executor.submit('$1', 2, 10);
     future.addDoneCallback((f) => console.log(`add_done_callback: done() -> ${f.done()}`));

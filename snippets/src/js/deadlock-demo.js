@@ -48,10 +48,11 @@ async function main() {
     new Worker(__filename, { name: 'thread-1', workerData: { cells, name: 'thread-1', first: $1, second: $2 } }),
     new Worker(__filename, { name: 'thread-2', workerData: { cells, name: 'thread-2', first: $2, second: $1 } }),
   ];
+  const exited = threads.map((thread) => once(thread, 'exit')); // listen now: a thread may exit before a later await ends
   const said = await Promise.all(threads.map(async (thread) => (await once(thread, 'message'))[0]));
   for (const line of said) console.log(line);
   console.log('each waits for the other: deadlock (and the main thread waits for both)');
-  await Promise.all(threads.map((thread) => once(thread, 'exit')));
+  await Promise.all(exited);
   console.log('done'); // never printed
 }
 

@@ -1,11 +1,23 @@
 // multiprocessing.Condition → a condition (with its lock) kept by the parent; forked children
 // use it over IPC (Node processes share no memory; the parent serialises, like a Manager).
 const { fork } = require('node:child_process');
+const { channel } = require('node:diagnostics_channel');
 const { once } = require('node:events');
+
+// Publishing on diagnostics_channel makes a home-made lock visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. A lock that several
+// processes use is published with the same `id` in each: the parent creates it (before it forks)
+// and every process publishes its own waits, holds and releases from its proxy.
+const lockChannel = channel('gridlock:lock');
 
 // ---- in the parent: the lock, and the condition built on it ----
 class Lock {
   #waiters = [];
+
+  constructor(id) {
+    this.id = id; // the same in every process: the children get it in their argv
+    lockChannel.publish({ op: 'create', lock: this, id });
+  }
 
   acquire(who) {
     if (this.owner === undefined) {
@@ -24,8 +36,11 @@ class Lock {
 }
 
 class Condition {
-  lock = new Lock();
   #waiters = [];
+
+  constructor(id) {
+    this.lock = new Lock(id);
+  }
 
   get waiting() {
     return this.#waiters.length;
@@ -79,11 +94,33 @@ function call(op, arg) {
     process.send?.({ id, op, arg });
   });
 }
-const condition = {
-  acquire: () => call('acquire'),
-  release: () => call('release'),
-  wait: (timeoutMs) => call('wait', timeoutMs),
-};
+
+/** The condition as a process uses it, through `send`; the holds of its lock are published here. */
+function conditionProxy(send, id) {
+  const proxy = {
+    async acquire() {
+      lockChannel.publish({ op: 'wait', lock: proxy, id });
+      await send('acquire');
+      lockChannel.publish({ op: 'acquired', lock: proxy, id });
+    },
+    async release() {
+      lockChannel.publish({ op: 'release', lock: proxy, id });
+      await send('release');
+    },
+    /** wait(timeout): the lock is given back while it sleeps, and held again when it returns. */
+    async wait(timeoutMs) {
+      lockChannel.publish({ op: 'release', lock: proxy, id });
+      const notified = await send('wait', timeoutMs);
+      lockChannel.publish({ op: 'acquired', lock: proxy, id });
+      return notified;
+    },
+    async notifyAll() {
+      await send('notifyAll');
+    },
+  };
+  return proxy;
+}
+const condition = conditionProxy(call, process.argv[3]);
 const items = {
   count: () => call('count'),
   take: () => call('take'),
@@ -113,42 +150,47 @@ async function child() {
 
 async function main() {
   const PARENT = process.pid;
-  const cond = new Condition();
+  const cond = new Condition(`mp.Condition ${PARENT}#1`);
   const store = []; // guarded by cond.lock
   const consumed = [];
   const count = 2;
   let produce = () => {};
   const allWaiting = new Promise((resolve) => (produce = resolve));
+  const handlers = {
+    acquire: (who) => cond.lock.acquire(who),
+    release: (who) => cond.lock.release(who),
+    wait: (who, timeoutMs) => {
+      const notified = cond.wait(who, timeoutMs);
+      if (cond.waiting === count) produce();
+      return notified;
+    },
+    notifyAll: (who) => cond.notifyAll(who),
+    count: (who) => {
+      if (cond.lock.owner !== who) throw new Error('read without holding the lock');
+      return store.length;
+    },
+    take: (who) => {
+      if (cond.lock.owner !== who) throw new Error('take without holding the lock');
+      return store.shift();
+    },
+    report: (_who, item) => consumed.push(item),
+  };
   const children = Array.from({ length: count }, () => {
-    const child = fork(__filename, ['child']);
-    serve(child, {
-      acquire: (who) => cond.lock.acquire(who),
-      release: (who) => cond.lock.release(who),
-      wait: (who, timeoutMs) => {
-        const notified = cond.wait(who, timeoutMs);
-        if (cond.waiting === count) produce();
-        return notified;
-      },
-      count: (who) => {
-        if (cond.lock.owner !== who) throw new Error('read without holding the lock');
-        return store.length;
-      },
-      take: (who) => {
-        if (cond.lock.owner !== who) throw new Error('take without holding the lock');
-        return store.shift();
-      },
-      report: (_who, item) => consumed.push(item),
-    });
+    const child = fork(__filename, ['child', cond.lock.id]);
+    serve(child, handlers);
     return child;
   });
 
+  // The parent uses the condition through a proxy too (calling the handlers directly), so its
+  // holds of the lock are published like the children's.
+  const mine = conditionProxy(async (op, arg) => handlers[op](PARENT, arg), cond.lock.id);
   await allWaiting; // both consumers sleep in wait(): produce under the lock, then notify_all()
-  await cond.lock.acquire(PARENT);
+  await mine.acquire();
   try {
     store.push('item-1', 'item-2');
-    cond.notifyAll(PARENT);
+    await mine.notifyAll();
   } finally {
-    cond.lock.release(PARENT);
+    await mine.release();
   }
   const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]));
   console.log(`${count} consumers woken by notify_all() took: ${consumed.sort().join(',')}`);

@@ -10,19 +10,27 @@ class Empty extends Error {
 // Header cells: futex lock, ring indexes, count, wake-up sequence numbers, unfinished tasks.
 const LOCK = 0, HEAD = 1, TAIL = 2, COUNT = 3, NOT_EMPTY = 4, NOT_FULL = 5, UNFINISHED = 6, HEADER = 7;
 
+// Publishing on diagnostics_channel makes this shared queue visible to tools such as Gridlock (free
+// when nobody listens): the same id in every thread, and the number of items after each put and get.
+const queueChannel = require('node:diagnostics_channel').channel('gridlock:queue');
+let queuesMade = 0;
+
 class JoinableQueue {
   #state;
   #bytes;
 
-  constructor(maxsize, slotBytes = 128, buffer) {
+  constructor(maxsize, slotBytes = 128, buffer, id) {
+    const created = buffer === undefined;
     buffer ??= new SharedArrayBuffer(4 * (HEADER + maxsize) + maxsize * slotBytes);
-    this.shared = { buffer, maxsize, slotBytes };
+    id ??= `JoinableQueue ${process.pid}:${threadId}#${++queuesMade}`;
+    this.shared = { buffer, maxsize, slotBytes, id };
     this.#state = new Int32Array(buffer, 0, HEADER + maxsize);
     this.#bytes = new Uint8Array(buffer, 4 * (HEADER + maxsize));
+    if (created) queueChannel.publish({ op: 'create', queue: this, id, kind: 'queue' });
   }
 
   static from(shared) {
-    return new JoinableQueue(shared.maxsize, shared.slotBytes, shared.buffer);
+    return new JoinableQueue(shared.maxsize, shared.slotBytes, shared.buffer, shared.id);
   }
 
   put(item) {
@@ -37,6 +45,7 @@ class JoinableQueue {
       s[HEADER + tail] = data.length;
       s[TAIL] = (tail + 1) % this.shared.maxsize;
       s[COUNT] += 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, UNFINISHED, 1); // before the item is visible, so join() cannot miss it
       Atomics.add(s, NOT_EMPTY, 1);
       Atomics.notify(s, NOT_EMPTY, 1);
@@ -55,6 +64,7 @@ class JoinableQueue {
       const item = deserialize(this.#bytes.slice(start, start + s[HEADER + head]));
       s[HEAD] = (head + 1) % this.shared.maxsize;
       s[COUNT] -= 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, NOT_FULL, 1);
       Atomics.notify(s, NOT_FULL, 1);
       return item;

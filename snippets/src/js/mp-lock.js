@@ -2,16 +2,28 @@
 // Node processes share no memory (no OS semaphore to share), so the parent serialises: the same
 // design as Python's Manager().Lock().
 const { fork } = require('node:child_process');
+const { channel } = require('node:diagnostics_channel');
 const { once } = require('node:events');
 const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 
+// Publishing on diagnostics_channel makes a home-made lock visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. A lock that several
+// processes use is published with the same `id` in each: the parent creates it (before it forks)
+// and every process publishes its own waits, holds and releases from its proxy.
+const lockChannel = channel('gridlock:lock');
+
 // ---- in the parent: the lock, FIFO, with acquire(timeout) ----
 class Lock {
   #owner;
   #waiters = [];
+
+  constructor(id) {
+    this.id = id; // the same in every process: the children get it in their argv
+    lockChannel.publish({ op: 'create', lock: this, id });
+  }
 
   acquire(who, timeoutMs) {
     if (this.#owner === undefined) {
@@ -75,8 +87,18 @@ function call(op, arg) {
   });
 }
 const lock = {
-  acquire: (timeoutMs) => call('acquire', timeoutMs),
-  release: () => call('release'),
+  id: process.argv[4], // the parent's lock id
+  async acquire(timeoutMs) {
+    lockChannel.publish({ op: 'wait', lock, id: lock.id, timeoutMs });
+    const ok = await call('acquire', timeoutMs);
+    if (ok) lockChannel.publish({ op: 'acquired', lock, id: lock.id });
+    else lockChannel.publish({ op: 'wait-ended', lock, id: lock.id, reason: 'timeout' });
+    return ok;
+  },
+  async release() {
+    lockChannel.publish({ op: 'release', lock, id: lock.id });
+    await call('release');
+  },
 };
 
 /** `with lock:` — released on every path. */
@@ -113,9 +135,9 @@ async function main() {
   const file = join(dir, 'counter');
   writeFileSync(file, '0');
   try {
-    const shared = new Lock();
+    const shared = new Lock(`mp.Lock ${process.pid}#1`);
     const children = Array.from({ length: ${2:3} }, () => {
-      const child = fork(__filename, ['child', file]);
+      const child = fork(__filename, ['child', file, shared.id]);
       serve(child, {
         acquire: (who, timeoutMs) => shared.acquire(who, timeoutMs),
         release: (who) => shared.release(who),

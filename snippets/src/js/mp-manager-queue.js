@@ -1,7 +1,13 @@
 // multiprocessing.Manager().Queue() → a queue kept by the parent (the "manager") that forked
 // children reach over IPC: producers put, a consumer gets (blocking, with timeouts).
 const { fork } = require('node:child_process');
+const { channel } = require('node:diagnostics_channel');
 const { once } = require('node:events');
+
+// Publishing on diagnostics_channel makes a home-made queue visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. The parent publishes: an
+// item is enqueued by put() and done when get() takes it out (there is no task_done() here).
+const queueChannel = channel('gridlock:queue');
 
 class Empty extends Error {
   name = 'Empty';
@@ -12,14 +18,18 @@ class Queue {
   #items = [];
   #getters = [];
   #putters = [];
+  // Items are numbered on the channel, so equal values stay distinct (FIFO: the n-th get takes the n-th put).
+  #published = { put: 0, get: 0 };
 
   constructor(maxsize = Infinity) {
     this.maxsize = maxsize;
+    queueChannel.publish({ op: 'create', queue: this, kind: 'queue' });
   }
 
   async put(item) {
     while (this.#items.length >= this.maxsize) await Queue.#wait(this.#putters);
     this.#items.push(item);
+    queueChannel.publish({ op: 'enqueue', queue: this, item: ++this.#published.put });
     this.#getters.shift()?.();
   }
 
@@ -29,6 +39,7 @@ class Queue {
       if (!(await Queue.#wait(this.#getters, deadline - Date.now()))) throw new Empty();
     }
     const item = this.#items.shift();
+    queueChannel.publish({ op: 'done', queue: this, item: ++this.#published.get });
     this.#putters.shift()?.();
     return item;
   }

@@ -13,20 +13,28 @@ class Full extends Error {
 // Header cells: a futex lock, ring indexes, item count, and two wake-up sequence numbers.
 const LOCK = 0, HEAD = 1, TAIL = 2, COUNT = 3, NOT_EMPTY = 4, NOT_FULL = 5, HEADER = 6;
 
+// Publishing on diagnostics_channel makes this shared queue visible to tools such as Gridlock (free
+// when nobody listens): the same id in every thread, and the number of items after each put and get.
+const queueChannel = require('node:diagnostics_channel').channel('gridlock:queue');
+let queuesMade = 0;
+
 /** Values are structured clones (v8.serialize, what postMessage uses), up to slotBytes each. */
 class SharedQueue {
   #state; // header, then the length of each slot
   #bytes;
 
-  constructor(maxsize, slotBytes = 256, buffer) {
+  constructor(maxsize, slotBytes = 256, buffer, id) {
+    const created = buffer === undefined;
     buffer ??= new SharedArrayBuffer(4 * (HEADER + maxsize) + maxsize * slotBytes);
-    this.shared = { buffer, maxsize, slotBytes }; // pass this through workerData
+    id ??= `SharedQueue ${process.pid}:${threadId}#${++queuesMade}`;
+    this.shared = { buffer, maxsize, slotBytes, id }; // pass this through workerData
     this.#state = new Int32Array(buffer, 0, HEADER + maxsize);
     this.#bytes = new Uint8Array(buffer, 4 * (HEADER + maxsize));
+    if (created) queueChannel.publish({ op: 'create', queue: this, id, kind: 'queue' });
   }
 
   static from(shared) {
-    return new SharedQueue(shared.maxsize, shared.slotBytes, shared.buffer);
+    return new SharedQueue(shared.maxsize, shared.slotBytes, shared.buffer, shared.id);
   }
 
   put(item, { block = true, timeout } = {}) {
@@ -41,6 +49,7 @@ class SharedQueue {
       s[HEADER + tail] = data.length;
       s[TAIL] = (tail + 1) % this.shared.maxsize;
       s[COUNT] += 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, NOT_EMPTY, 1);
       Atomics.notify(s, NOT_EMPTY, 1);
     } finally {
@@ -58,6 +67,7 @@ class SharedQueue {
       const item = deserialize(this.#bytes.slice(start, start + s[HEADER + head]));
       s[HEAD] = (head + 1) % this.shared.maxsize;
       s[COUNT] -= 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, NOT_FULL, 1);
       Atomics.notify(s, NOT_FULL, 1);
       return item;

@@ -1,8 +1,15 @@
 // multiprocessing.Semaphore → a counting semaphore kept by the parent, used by forked children
 // over IPC (Node processes share no memory; the parent serialises, like Python's Manager).
 const { fork } = require('node:child_process');
+const { channel } = require('node:diagnostics_channel');
 const { once } = require('node:events');
 const { setTimeout: sleep } = require('node:timers/promises');
+
+// Publishing on diagnostics_channel makes a home-made semaphore visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. A semaphore that several
+// processes use is published with the same `id` in each: the parent creates it (before it forks)
+// and every process publishes its own waits, holds and releases from its proxy.
+const lockChannel = channel('gridlock:lock');
 
 // ---- in the parent: the semaphore (FIFO), and who holds its permits ----
 class Semaphore {
@@ -10,8 +17,10 @@ class Semaphore {
   #holders = [];
   #waiters = [];
 
-  constructor(value) {
+  constructor(value, id) {
     this.#value = value;
+    this.id = id; // the same in every process: the children get it in their argv
+    lockChannel.publish({ op: 'create', lock: this, id, kind: 'semaphore', capacity: value });
   }
 
   acquire(who) {
@@ -64,6 +73,18 @@ function call(op, arg) {
     process.send?.({ id, op, arg });
   });
 }
+const semaphore = {
+  id: process.argv[3], // the parent's semaphore id
+  async acquire() {
+    lockChannel.publish({ op: 'wait', lock: semaphore, id: semaphore.id, permits: 1 });
+    await call('acquire');
+    lockChannel.publish({ op: 'acquired', lock: semaphore, id: semaphore.id, permits: 1 });
+  },
+  async release() {
+    lockChannel.publish({ op: 'release', lock: semaphore, id: semaphore.id, permits: 1 });
+    await call('release');
+  },
+};
 
 /** The work that at most N processes may do at once. */
 async function ${1:work}() {
@@ -77,13 +98,13 @@ async function child() {
   });
   try {
     await call('ready'); // start together, so the children really compete for the permits
-    await call('acquire');
+    await semaphore.acquire();
     try {
       await call('enter');
       await $1();
       await call('leave');
     } finally {
-      await call('release');
+      await semaphore.release();
     }
   } finally {
     process.disconnect();
@@ -93,25 +114,25 @@ async function child() {
 async function main() {
   const permits = ${2:2};
   const count = 4;
-  const semaphore = new Semaphore(permits); // Semaphore(2)
+  const shared = new Semaphore(permits, `mp.Semaphore ${process.pid}#1`); // Semaphore(2)
   let inside = 0;
   let maxInside = 0;
   let ready = 0;
   let allReady = () => {};
   const started = new Promise((resolve) => (allReady = resolve));
   const children = Array.from({ length: count }, () => {
-    const child = fork(__filename, ['child']);
+    const child = fork(__filename, ['child', shared.id]);
     serve(child, {
       ready: () => {
         if (++ready === count) allReady();
         return started;
       },
-      acquire: (who) => semaphore.acquire(who),
-      release: (who) => semaphore.release(who),
+      acquire: (who) => shared.acquire(who),
+      release: (who) => shared.release(who),
       enter: () => (maxInside = Math.max(maxInside, ++inside)),
       leave: () => --inside,
     });
-    child.once('exit', () => semaphore.forget(child.pid ?? -1));
+    child.once('exit', () => shared.forget(child.pid ?? -1));
     return child;
   });
   const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]));

@@ -40,12 +40,13 @@ async function main() {
   console.log(`is_set() -> ${$1.isSet()}; wait(timeout=0.05) -> ${$1.wait(50)}`);
   const count = 3;
   const threads = Array.from({ length: count }, () => new Worker(__filename, { workerData: { cells: $1.cells } }));
+  const exited = threads.map((thread) => once(thread, 'exit')); // listen now: a thread may exit before a later await ends
   const woke = threads.map(async (thread) => (await once(thread, 'message'))[0]);
   $1.set(); // wakes every thread blocked in wait(), and lets later waiters straight through
   console.log(`${count} threads woke from wait(): ${(await Promise.all(woke)).join(',')}`);
   $1.clear();
   console.log(`after clear(): is_set() -> ${$1.isSet()}`);$0
-  await Promise.all(threads.map((thread) => once(thread, 'exit')));
+  await Promise.all(exited);
 }
 
 if (isMainThread) {

@@ -53,10 +53,11 @@ async function main() {
   const lock = new Lock(shared, 0);
   const counter = shared.subarray(1, 2);
   const threads = Array.from({ length: ${2:4} }, () => new Worker(__filename, { workerData: { shared, times: 10000 } }));
+  const exited = threads.map((thread) => once(thread, 'exit')); // listen now: a thread may exit before a later await ends
   await Promise.all(threads.map((thread) => once(thread, 'online')));
   Atomics.store(shared, 2, 1); // open the gate: all threads start counting together
   Atomics.notify(shared, 2);
-  await Promise.all(threads.map((thread) => once(thread, 'exit')));
+  await Promise.all(exited);
   console.log(`counter = ${counter[0]} (${threads.length} threads x 10000 locked increments)`);
 
   lock.acquire();

@@ -1,31 +1,52 @@
 // threading.Semaphore / BoundedSemaphore → a counting semaphore in a SharedArrayBuffer:
 // Atomics.compareExchange takes a permit, Atomics.wait sleeps while there is none.
 const { Worker, isMainThread, workerData } = require('node:worker_threads');
+const { randomUUID } = require('node:crypto');
+const { channel } = require('node:diagnostics_channel');
 const { once } = require('node:events');
+
+// Publishing on diagnostics_channel makes a home-made semaphore visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. Every thread publishes
+// its own waits, holds and releases, with the same `id`: pass it to the threads with the cells.
+const lockChannel = channel('gridlock:lock');
 
 const VALUE = 0, INITIAL = 1;
 
 class Semaphore {
   cells; // [value, initial value]
+  id; // names it on the channel, the same in every thread
 
-  constructor(value = 1, cells = new Int32Array(new SharedArrayBuffer(8))) {
+  constructor(value = 1, cells = new Int32Array(new SharedArrayBuffer(8)), id = `threading.Semaphore ${randomUUID()}`) {
     this.cells = cells;
+    this.id = id;
     if (cells[INITIAL] === 0) {
       cells[VALUE] = value;
       cells[INITIAL] = value;
+      lockChannel.publish({ op: 'create', lock: this, id, kind: 'semaphore', capacity: value });
     }
   }
 
   acquire(blocking = true, timeoutMs = -1) {
     const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+    let waiting = false;
     for (;;) {
       const value = Atomics.load(this.cells, VALUE);
       if (value > 0) {
-        if (Atomics.compareExchange(this.cells, VALUE, value, value - 1) === value) return true;
+        if (Atomics.compareExchange(this.cells, VALUE, value, value - 1) === value) {
+          lockChannel.publish({ op: 'acquired', lock: this, id: this.id, permits: 1 });
+          return true;
+        }
         continue; // another thread took it first: retry
       }
       const left = deadline - Date.now();
-      if (!blocking || left <= 0) return false;
+      if (!blocking || left <= 0) {
+        if (waiting) lockChannel.publish({ op: 'wait-ended', lock: this, id: this.id, reason: 'timeout' });
+        return false;
+      }
+      if (!waiting) {
+        waiting = true;
+        lockChannel.publish({ op: 'wait', lock: this, id: this.id, permits: 1, timeoutMs: left === Infinity ? undefined : left });
+      }
       if (left === Infinity) Atomics.wait(this.cells, VALUE, 0);
       else Atomics.wait(this.cells, VALUE, 0, left);
     }
@@ -33,6 +54,7 @@ class Semaphore {
 
   release(n = 1) {
     Atomics.add(this.cells, VALUE, n);
+    lockChannel.publish({ op: 'release', lock: this, id: this.id, permits: n });
     Atomics.notify(this.cells, VALUE, n);
   }
 }
@@ -45,6 +67,7 @@ class BoundedSemaphore extends Semaphore {
       if (value + n > this.cells[INITIAL]) throw new Error('Semaphore released too many times');
       if (Atomics.compareExchange(this.cells, VALUE, value, value + n) === value) break;
     }
+    lockChannel.publish({ op: 'release', lock: this, id: this.id, permits: n });
     Atomics.notify(this.cells, VALUE, n);
   }
 }
@@ -57,7 +80,7 @@ async function main() {
   const semaphore = new BoundedSemaphore(${2:2});
   const stats = new Int32Array(new SharedArrayBuffer(12)); // [inside now, most inside at once, ready]
   const count = 4;
-  const threads = Array.from({ length: count }, () => new Worker(__filename, { workerData: { cells: semaphore.cells, stats, count } }));
+  const threads = Array.from({ length: count }, () => new Worker(__filename, { workerData: { cells: semaphore.cells, id: semaphore.id, stats, count } }));
   await Promise.all(threads.map((thread) => once(thread, 'exit')));
   console.log(`${count} threads, BoundedSemaphore(${semaphore.cells[INITIAL]}): at most ${stats[1]} inside at once`);
   try {
@@ -73,8 +96,8 @@ if (isMainThread) {
     process.exitCode = 1;
   });
 } else {
-  const { cells, stats, count } = workerData;
-  const semaphore = new BoundedSemaphore(0, cells);
+  const { cells, id, stats, count } = workerData;
+  const semaphore = new BoundedSemaphore(0, cells, id);
   // Start together, so the threads really compete for the permits.
   if (Atomics.add(stats, 2, 1) + 1 === count) Atomics.notify(stats, 2);
   for (let ready = Atomics.load(stats, 2); ready < count; ready = Atomics.load(stats, 2)) Atomics.wait(stats, 2, ready);

@@ -1,5 +1,10 @@
 // asyncio.Semaphore → an async counting semaphore: at most N tasks inside at once.
+import { channel } from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+// Publishing on diagnostics_channel makes a home-made semaphore visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens.
+const lockChannel = channel('gridlock:lock');
 
 class Semaphore {
   #value: number;
@@ -7,6 +12,7 @@ class Semaphore {
 
   constructor(value = 1) {
     this.#value = value;
+    lockChannel.publish({ op: 'create', lock: this, kind: 'semaphore', capacity: value });
   }
 
   locked(): boolean {
@@ -16,12 +22,15 @@ class Semaphore {
   async acquire(): Promise<void> {
     if (this.#value > 0) {
       this.#value -= 1;
-      return;
+    } else {
+      lockChannel.publish({ op: 'wait', lock: this, permits: 1 });
+      await new Promise<void>((resolve) => this.#waiters.push(resolve)); // handed a permit by release()
     }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve)); // handed a permit by release()
+    lockChannel.publish({ op: 'acquired', lock: this, permits: 1 });
   }
 
   release(): void {
+    lockChannel.publish({ op: 'release', lock: this, permits: 1 });
     const next = this.#waiters.shift();
     if (next) next();
     else this.#value += 1;

@@ -1,7 +1,13 @@
 // concurrent.futures.ThreadPoolExecutor → a pool of worker_threads running this same file, with
 // Python's Future API (result/exception/cancel/add_done_callback), map, as_completed, shutdown.
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { channel } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
+
+// Publishing on diagnostics_channel makes a home-made pool visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. Each future is an item:
+// enqueued by submit(), started on a worker (its threadId), done when it finishes or is cancelled.
+const poolChannel = channel('gridlock:queue');
 
 // What the workers can run, found by name (functions are not sent between threads).
 const tasks = {
@@ -129,6 +135,7 @@ class ThreadPoolExecutor {
   readonly ready: Promise<void>;
 
   constructor(maxWorkers = availableParallelism()) {
+    poolChannel.publish({ op: 'create', queue: this, kind: 'pool', concurrency: maxWorkers });
     const booted: Array<Promise<void>> = [];
     for (let i = 0; i < maxWorkers; i++) {
       const worker = new Worker(__filename);
@@ -139,7 +146,9 @@ class ThreadPoolExecutor {
         this.#dispatch();
       });
       worker.on('error', (error) => {
-        this.#busy.get(worker)?.setException(error);
+        const future = this.#busy.get(worker);
+        if (future) poolChannel.publish({ op: 'done', queue: this, item: future, failed: true });
+        future?.setException(error);
         this.#busy.delete(worker);
       });
       this.#workers.push(worker);
@@ -151,6 +160,7 @@ class ThreadPoolExecutor {
     if (this.#shutdown) throw new Error('cannot schedule new futures after shutdown');
     const future = new Future<T>();
     this.#queue.push({ future: future as Future, fn, args });
+    poolChannel.publish({ op: 'enqueue', queue: this, item: future });
     this.#dispatch();
     return future;
   }
@@ -169,7 +179,12 @@ class ThreadPoolExecutor {
   /** shutdown(wait, cancel_futures): no new work; with wait, returns once the workers have exited. */
   async shutdown({ wait = true, cancelFutures = false } = {}): Promise<void> {
     this.#shutdown = true;
-    if (cancelFutures) for (const item of this.#queue.splice(0)) item.future.cancel();
+    if (cancelFutures) {
+      for (const item of this.#queue.splice(0)) {
+        item.future.cancel();
+        poolChannel.publish({ op: 'done', queue: this, item: item.future });
+      }
+    }
     const exited = this.#workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
     this.#dispatch();
     if (wait) await Promise.all(exited);
@@ -179,6 +194,7 @@ class ThreadPoolExecutor {
     const future = this.#busy.get(worker);
     this.#busy.delete(worker);
     this.#idle.push(worker);
+    if (future) poolChannel.publish({ op: 'done', queue: this, item: future, failed: !reply.ok });
     if (reply.ok) future?.setResult(reply.value);
     else future?.setException(reply.error);
     this.#dispatch();
@@ -187,9 +203,13 @@ class ThreadPoolExecutor {
   #dispatch(): void {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const item = this.#queue.shift() as WorkItem;
-      if (!item.future.setRunning()) continue; // cancelled while queued
+      if (!item.future.setRunning()) {
+        poolChannel.publish({ op: 'done', queue: this, item: item.future }); // cancelled while queued
+        continue;
+      }
       const worker = this.#idle.shift() as Worker;
       this.#busy.set(worker, item.future);
+      poolChannel.publish({ op: 'start', queue: this, item: item.future, workerThreadId: worker.threadId });
       worker.postMessage({ fn: item.fn, args: item.args });
     }
     if (this.#shutdown && this.#queue.length === 0) for (const worker of this.#idle.splice(0)) worker.postMessage(null);
@@ -233,7 +253,8 @@ async function withExecutor<T>(executor: ThreadPoolExecutor, fn: (executor: Thre
 }
 
 async function main(): Promise<void> {
-  await withExecutor(new ThreadPoolExecutor(${2:3}), async (executor) => {
+  const executor = new ThreadPoolExecutor(${2:3}); // with ThreadPoolExecutor(max_workers=3) as executor:
+  await withExecutor(executor, async () => {
     await executor.ready;
     const future = executor.submit<number>('$1', 2, 10);
     future.addDoneCallback((f) => console.log(`add_done_callback: done() -> ${f.done()}`));

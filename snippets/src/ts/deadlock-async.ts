@@ -1,9 +1,14 @@
 // THE CLASSIC DEADLOCK IN ASYNC CODE — two tasks take two async locks in opposite order. Unlike
 // threads, nothing hangs: once both tasks wait, nothing is left to run, the event loop drains and
 // Node exits quietly with code 0 — 'done' never prints and the finally blocks never run. (In a
-// server, the listening socket keeps the loop alive and the requests hang instead.) Waiting is
-// events.once(lock, 'release'), which Gridlock reports when the loop drains with it pending.
+// server, the listening socket keeps the loop alive and the requests hang instead.) The locks
+// publish what they do on diagnostics_channel, so Gridlock names the deadlock as the cycle closes.
+import { channel } from 'node:diagnostics_channel';
 import { EventEmitter, once } from 'node:events';
+
+// Publishing on diagnostics_channel makes a home-made lock visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens.
+const lockChannel = channel('gridlock:lock');
 
 class Lock extends EventEmitter {
   readonly name: string;
@@ -12,14 +17,18 @@ class Lock extends EventEmitter {
   constructor(name: string) {
     super();
     this.name = name;
+    lockChannel.publish({ op: 'create', lock: this, name: `lock ${name}` });
   }
 
   async acquire(): Promise<void> {
+    if (this.#locked) lockChannel.publish({ op: 'wait', lock: this });
     while (this.#locked) await once(this, 'release');
     this.#locked = true;
+    lockChannel.publish({ op: 'acquired', lock: this });
   }
 
   release(): void {
+    lockChannel.publish({ op: 'release', lock: this });
     this.#locked = false;
     this.emit('release');
   }

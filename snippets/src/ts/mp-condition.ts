@@ -1,12 +1,25 @@
 // multiprocessing.Condition → a condition (with its lock) kept by the parent; forked children
 // use it over IPC (Node processes share no memory; the parent serialises, like a Manager).
 import { fork, type ChildProcess } from 'node:child_process';
+import { channel } from 'node:diagnostics_channel';
 import { once } from 'node:events';
+
+// Publishing on diagnostics_channel makes a home-made lock visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. A lock that several
+// processes use is published with the same `id` in each: the parent creates it (before it forks)
+// and every process publishes its own waits, holds and releases from its proxy.
+const lockChannel = channel('gridlock:lock');
 
 // ---- in the parent: the lock, and the condition built on it ----
 class Lock {
+  readonly id: string;
   owner: number | undefined;
   #waiters: Array<{ who: number; grant: () => void }> = [];
+
+  constructor(id: string) {
+    this.id = id; // the same in every process: the children get it in their argv
+    lockChannel.publish({ op: 'create', lock: this, id });
+  }
 
   acquire(who: number): Promise<void> {
     if (this.owner === undefined) {
@@ -25,8 +38,12 @@ class Lock {
 }
 
 class Condition {
-  readonly lock = new Lock();
+  readonly lock: Lock;
   #waiters: Array<(notified: boolean) => void> = [];
+
+  constructor(id: string) {
+    this.lock = new Lock(id);
+  }
 
   get waiting(): number {
     return this.#waiters.length;
@@ -59,8 +76,10 @@ class Condition {
   }
 }
 
+type Handlers = Record<string, (who: number, arg?: unknown) => unknown>;
+
 /** Answers a child's calls: each message { id, op, arg } gets { id, value } or { id, error }. */
-function serve(child: ChildProcess, handlers: Record<string, (who: number, arg?: unknown) => unknown>): void {
+function serve(child: ChildProcess, handlers: Handlers): void {
   const who = child.pid ?? -1;
   child.on('message', ({ id, op, arg }: { id: number; op: string; arg?: unknown }) => {
     Promise.resolve()
@@ -80,11 +99,33 @@ function call(op: string, arg?: unknown): Promise<unknown> {
     process.send?.({ id, op, arg });
   });
 }
-const condition = {
-  acquire: () => call('acquire') as Promise<void>,
-  release: () => call('release') as Promise<void>,
-  wait: (timeoutMs?: number) => call('wait', timeoutMs) as Promise<boolean>,
-};
+
+/** The condition as a process uses it, through `send`; the holds of its lock are published here. */
+function conditionProxy(send: (op: string, arg?: unknown) => Promise<unknown>, id: string) {
+  const proxy = {
+    async acquire(): Promise<void> {
+      lockChannel.publish({ op: 'wait', lock: proxy, id });
+      await send('acquire');
+      lockChannel.publish({ op: 'acquired', lock: proxy, id });
+    },
+    async release(): Promise<void> {
+      lockChannel.publish({ op: 'release', lock: proxy, id });
+      await send('release');
+    },
+    /** wait(timeout): the lock is given back while it sleeps, and held again when it returns. */
+    async wait(timeoutMs?: number): Promise<boolean> {
+      lockChannel.publish({ op: 'release', lock: proxy, id });
+      const notified = (await send('wait', timeoutMs)) as boolean;
+      lockChannel.publish({ op: 'acquired', lock: proxy, id });
+      return notified;
+    },
+    async notifyAll(): Promise<void> {
+      await send('notifyAll');
+    },
+  };
+  return proxy;
+}
+const condition = conditionProxy(call, process.argv[3] ?? '');
 const items = {
   count: () => call('count') as Promise<number>,
   take: () => call('take') as Promise<string>,
@@ -114,42 +155,47 @@ async function child(): Promise<void> {
 
 async function main(): Promise<void> {
   const PARENT = process.pid;
-  const cond = new Condition();
+  const cond = new Condition(`mp.Condition ${PARENT}#1`);
   const store: string[] = []; // guarded by cond.lock
   const consumed: string[] = [];
   const count = 2;
   let produce: () => void = () => {};
   const allWaiting = new Promise<void>((resolve) => (produce = resolve));
+  const handlers: Handlers = {
+    acquire: (who) => cond.lock.acquire(who),
+    release: (who) => cond.lock.release(who),
+    wait: (who, timeoutMs) => {
+      const notified = cond.wait(who, timeoutMs as number | undefined);
+      if (cond.waiting === count) produce();
+      return notified;
+    },
+    notifyAll: (who) => cond.notifyAll(who),
+    count: (who) => {
+      if (cond.lock.owner !== who) throw new Error('read without holding the lock');
+      return store.length;
+    },
+    take: (who) => {
+      if (cond.lock.owner !== who) throw new Error('take without holding the lock');
+      return store.shift();
+    },
+    report: (_who, item) => consumed.push(item as string),
+  };
   const children = Array.from({ length: count }, () => {
-    const child = fork(__filename, ['child']);
-    serve(child, {
-      acquire: (who) => cond.lock.acquire(who),
-      release: (who) => cond.lock.release(who),
-      wait: (who, timeoutMs) => {
-        const notified = cond.wait(who, timeoutMs as number | undefined);
-        if (cond.waiting === count) produce();
-        return notified;
-      },
-      count: (who) => {
-        if (cond.lock.owner !== who) throw new Error('read without holding the lock');
-        return store.length;
-      },
-      take: (who) => {
-        if (cond.lock.owner !== who) throw new Error('take without holding the lock');
-        return store.shift();
-      },
-      report: (_who, item) => consumed.push(item as string),
-    });
+    const child = fork(__filename, ['child', cond.lock.id]);
+    serve(child, handlers);
     return child;
   });
 
+  // The parent uses the condition through a proxy too (calling the handlers directly), so its
+  // holds of the lock are published like the children's.
+  const mine = conditionProxy(async (op, arg) => handlers[op](PARENT, arg), cond.lock.id);
   await allWaiting; // both consumers sleep in wait(): produce under the lock, then notify_all()
-  await cond.lock.acquire(PARENT);
+  await mine.acquire();
   try {
     store.push('item-1', 'item-2');
-    cond.notifyAll(PARENT);
+    await mine.notifyAll();
   } finally {
-    cond.lock.release(PARENT);
+    await mine.release();
   }
   const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0] as number));
   console.log(`${count} consumers woken by notify_all() took: ${consumed.sort().join(',')}`);

@@ -1,6 +1,7 @@
 // multiprocessing.JoinableQueue → a shared queue with task_done()/join(): producer in the main
 // thread, daemon consumer threads (unref'd workers) that block on get() forever.
 import { Worker, isMainThread, threadId, workerData } from 'node:worker_threads';
+import { channel } from 'node:diagnostics_channel';
 import { deserialize, serialize } from 'node:v8';
 
 class Empty extends Error {
@@ -13,22 +14,31 @@ interface QueueInit {
   buffer: SharedArrayBuffer;
   maxsize: number;
   slotBytes: number;
+  id: string;
 }
+
+// Publishing on diagnostics_channel makes this shared queue visible to tools such as Gridlock (free
+// when nobody listens): the same id in every thread, and the number of items after each put and get.
+const queueChannel = channel('gridlock:queue');
+let queuesMade = 0;
 
 class JoinableQueue {
   readonly shared: QueueInit;
   #state: Int32Array;
   #bytes: Uint8Array;
 
-  constructor(maxsize: number, slotBytes = 128, buffer?: SharedArrayBuffer) {
+  constructor(maxsize: number, slotBytes = 128, buffer?: SharedArrayBuffer, id?: string) {
+    const created = buffer === undefined;
     buffer ??= new SharedArrayBuffer(4 * (HEADER + maxsize) + maxsize * slotBytes);
-    this.shared = { buffer, maxsize, slotBytes };
+    id ??= `JoinableQueue ${process.pid}:${threadId}#${++queuesMade}`;
+    this.shared = { buffer, maxsize, slotBytes, id };
     this.#state = new Int32Array(buffer, 0, HEADER + maxsize);
     this.#bytes = new Uint8Array(buffer, 4 * (HEADER + maxsize));
+    if (created) queueChannel.publish({ op: 'create', queue: this, id, kind: 'queue' });
   }
 
   static from(shared: QueueInit): JoinableQueue {
-    return new JoinableQueue(shared.maxsize, shared.slotBytes, shared.buffer);
+    return new JoinableQueue(shared.maxsize, shared.slotBytes, shared.buffer, shared.id);
   }
 
   put(item: unknown): void {
@@ -43,6 +53,7 @@ class JoinableQueue {
       s[HEADER + tail] = data.length;
       s[TAIL] = (tail + 1) % this.shared.maxsize;
       s[COUNT] += 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, UNFINISHED, 1); // before the item is visible, so join() cannot miss it
       Atomics.add(s, NOT_EMPTY, 1);
       Atomics.notify(s, NOT_EMPTY, 1);
@@ -61,6 +72,7 @@ class JoinableQueue {
       const item: unknown = deserialize(this.#bytes.slice(start, start + s[HEADER + head]));
       s[HEAD] = (head + 1) % this.shared.maxsize;
       s[COUNT] -= 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, NOT_FULL, 1);
       Atomics.notify(s, NOT_FULL, 1);
       return item;

@@ -2,16 +2,29 @@
 // Node processes share no memory (no OS semaphore to share), so the parent serialises: the same
 // design as Python's Manager().Lock().
 import { fork, type ChildProcess } from 'node:child_process';
+import { channel } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// Publishing on diagnostics_channel makes a home-made lock visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. A lock that several
+// processes use is published with the same `id` in each: the parent creates it (before it forks)
+// and every process publishes its own waits, holds and releases from its proxy.
+const lockChannel = channel('gridlock:lock');
+
 // ---- in the parent: the lock, FIFO, with acquire(timeout) ----
 class Lock {
+  readonly id: string;
   #owner: number | undefined;
   #waiters: Array<{ who: number; grant: (ok: boolean) => void }> = [];
+
+  constructor(id: string) {
+    this.id = id; // the same in every process: the children get it in their argv
+    lockChannel.publish({ op: 'create', lock: this, id });
+  }
 
   acquire(who: number, timeoutMs?: number): Promise<boolean> {
     if (this.#owner === undefined) {
@@ -75,8 +88,18 @@ function call(op: string, arg?: unknown): Promise<unknown> {
   });
 }
 const lock = {
-  acquire: (timeoutMs?: number) => call('acquire', timeoutMs) as Promise<boolean>,
-  release: () => call('release') as Promise<void>,
+  id: process.argv[4] ?? '', // the parent's lock id
+  async acquire(timeoutMs?: number): Promise<boolean> {
+    lockChannel.publish({ op: 'wait', lock, id: lock.id, timeoutMs });
+    const ok = (await call('acquire', timeoutMs)) as boolean;
+    if (ok) lockChannel.publish({ op: 'acquired', lock, id: lock.id });
+    else lockChannel.publish({ op: 'wait-ended', lock, id: lock.id, reason: 'timeout' });
+    return ok;
+  },
+  async release(): Promise<void> {
+    lockChannel.publish({ op: 'release', lock, id: lock.id });
+    await call('release');
+  },
 };
 
 /** `with lock:` — released on every path. */
@@ -113,9 +136,9 @@ async function main(): Promise<void> {
   const file = join(dir, 'counter');
   writeFileSync(file, '0');
   try {
-    const shared = new Lock();
+    const shared = new Lock(`mp.Lock ${process.pid}#1`);
     const children = Array.from({ length: ${2:3} }, () => {
-      const child = fork(__filename, ['child', file]);
+      const child = fork(__filename, ['child', file, shared.id]);
       serve(child, {
         acquire: (who, timeoutMs) => shared.acquire(who, timeoutMs as number | undefined),
         release: (who) => shared.release(who),

@@ -1,6 +1,12 @@
 // multiprocessing.Pool → a pool of worker_threads, each running this same file.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { channel } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
+
+// Publishing on diagnostics_channel makes a home-made pool visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. Each job is an item:
+// enqueued by apply(), started on a worker (its threadId), done when it replies.
+const poolChannel = channel('gridlock:queue');
 
 // What the pool can run, found by name in the worker: functions are not sent (there is no pickle).
 let exponent = 1; // set once per worker by the initializer
@@ -32,18 +38,24 @@ class Pool {
   #closed = false;
 
   constructor(processes = availableParallelism(), initargs: unknown[] = []) {
+    poolChannel.publish({ op: 'create', queue: this, kind: 'pool', concurrency: processes });
     for (let i = 0; i < processes; i++) {
       // resourceLimits caps each worker's heap: a worker that runs out of memory dies alone.
       const worker = new Worker(__filename, { workerData: { initargs }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
       worker.on('message', (reply: { ok: boolean; value?: unknown; error?: unknown }) => {
         const job = this.#busy.get(worker);
         this.#busy.delete(worker);
+        if (job) poolChannel.publish({ op: 'done', queue: this, item: job, failed: !reply.ok });
         if (reply.ok) job?.resolve(reply.value);
         else job?.reject(reply.error);
         this.#idle.push(worker);
         this.#dispatch();
       });
-      worker.on('error', (error) => this.#busy.get(worker)?.reject(error));
+      worker.on('error', (error) => {
+        const job = this.#busy.get(worker);
+        if (job) poolChannel.publish({ op: 'done', queue: this, item: job, failed: true });
+        job?.reject(error);
+      });
       this.#exited.push(new Promise((resolve) => worker.once('exit', resolve)));
       this.#workers.push(worker);
       this.#idle.push(worker);
@@ -54,7 +66,9 @@ class Pool {
   apply<T>(fn: TaskName, args: unknown[]): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('Pool not running'));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, args, resolve: resolve as (value: unknown) => void, reject });
+      const job: Job = { fn, args, resolve: resolve as (value: unknown) => void, reject };
+      this.#queue.push(job);
+      poolChannel.publish({ op: 'enqueue', queue: this, item: job });
       this.#dispatch();
     });
   }
@@ -93,6 +107,7 @@ class Pool {
       const worker = this.#idle.shift() as Worker;
       const job = this.#queue.shift() as Job;
       this.#busy.set(worker, job);
+      poolChannel.publish({ op: 'start', queue: this, item: job, workerThreadId: worker.threadId });
       worker.postMessage({ fn: job.fn, args: job.args });
     }
     if (this.#closed && this.#queue.length === 0) for (const worker of this.#idle.splice(0)) worker.postMessage(null);

@@ -1,6 +1,7 @@
 // multiprocessing.Queue / queue.Queue → a bounded, blocking FIFO in a SharedArrayBuffer that
 // worker threads share; put/get block with Atomics.wait, with optional timeouts.
 import { Worker, isMainThread, threadId, workerData } from 'node:worker_threads';
+import { channel } from 'node:diagnostics_channel';
 import { deserialize, serialize } from 'node:v8';
 
 class Empty extends Error {
@@ -16,7 +17,13 @@ interface SharedQueueInit {
   buffer: SharedArrayBuffer;
   maxsize: number;
   slotBytes: number;
+  id: string;
 }
+
+// Publishing on diagnostics_channel makes this shared queue visible to tools such as Gridlock (free
+// when nobody listens): the same id in every thread, and the number of items after each put and get.
+const queueChannel = channel('gridlock:queue');
+let queuesMade = 0;
 
 /** Values are structured clones (v8.serialize, what postMessage uses), up to slotBytes each. */
 class SharedQueue {
@@ -24,15 +31,18 @@ class SharedQueue {
   #state: Int32Array; // header, then the length of each slot
   #bytes: Uint8Array;
 
-  constructor(maxsize: number, slotBytes = 256, buffer?: SharedArrayBuffer) {
+  constructor(maxsize: number, slotBytes = 256, buffer?: SharedArrayBuffer, id?: string) {
+    const created = buffer === undefined;
     buffer ??= new SharedArrayBuffer(4 * (HEADER + maxsize) + maxsize * slotBytes);
-    this.shared = { buffer, maxsize, slotBytes }; // pass this through workerData
+    id ??= `SharedQueue ${process.pid}:${threadId}#${++queuesMade}`;
+    this.shared = { buffer, maxsize, slotBytes, id }; // pass this through workerData
     this.#state = new Int32Array(buffer, 0, HEADER + maxsize);
     this.#bytes = new Uint8Array(buffer, 4 * (HEADER + maxsize));
+    if (created) queueChannel.publish({ op: 'create', queue: this, id, kind: 'queue' });
   }
 
   static from(shared: SharedQueueInit): SharedQueue {
-    return new SharedQueue(shared.maxsize, shared.slotBytes, shared.buffer);
+    return new SharedQueue(shared.maxsize, shared.slotBytes, shared.buffer, shared.id);
   }
 
   put(item: unknown, { block = true, timeout }: { block?: boolean; timeout?: number } = {}): void {
@@ -47,6 +57,7 @@ class SharedQueue {
       s[HEADER + tail] = data.length;
       s[TAIL] = (tail + 1) % this.shared.maxsize;
       s[COUNT] += 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, NOT_EMPTY, 1);
       Atomics.notify(s, NOT_EMPTY, 1);
     } finally {
@@ -64,6 +75,7 @@ class SharedQueue {
       const item: unknown = deserialize(this.#bytes.slice(start, start + s[HEADER + head]));
       s[HEAD] = (head + 1) % this.shared.maxsize;
       s[COUNT] -= 1;
+      queueChannel.publish({ op: 'stats', queue: this, id: this.shared.id, size: s[COUNT] });
       Atomics.add(s, NOT_FULL, 1);
       Atomics.notify(s, NOT_FULL, 1);
       return item;

@@ -1,17 +1,27 @@
 // multiprocessing.Semaphore → a counting semaphore kept by the parent, used by forked children
 // over IPC (Node processes share no memory; the parent serialises, like Python's Manager).
 import { fork, type ChildProcess } from 'node:child_process';
+import { channel } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// Publishing on diagnostics_channel makes a home-made semaphore visible to tools such as Gridlock
+// (`gridlock run -- node app.js`): it costs nothing when nobody listens. A semaphore that several
+// processes use is published with the same `id` in each: the parent creates it (before it forks)
+// and every process publishes its own waits, holds and releases from its proxy.
+const lockChannel = channel('gridlock:lock');
+
 // ---- in the parent: the semaphore (FIFO), and who holds its permits ----
 class Semaphore {
+  readonly id: string;
   #value: number;
   #holders: number[] = [];
   #waiters: Array<{ who: number; grant: () => void }> = [];
 
-  constructor(value: number) {
+  constructor(value: number, id: string) {
     this.#value = value;
+    this.id = id; // the same in every process: the children get it in their argv
+    lockChannel.publish({ op: 'create', lock: this, id, kind: 'semaphore', capacity: value });
   }
 
   acquire(who: number): Promise<void> {
@@ -64,6 +74,18 @@ function call(op: string, arg?: unknown): Promise<unknown> {
     process.send?.({ id, op, arg });
   });
 }
+const semaphore = {
+  id: process.argv[3] ?? '', // the parent's semaphore id
+  async acquire(): Promise<void> {
+    lockChannel.publish({ op: 'wait', lock: semaphore, id: semaphore.id, permits: 1 });
+    await call('acquire');
+    lockChannel.publish({ op: 'acquired', lock: semaphore, id: semaphore.id, permits: 1 });
+  },
+  async release(): Promise<void> {
+    lockChannel.publish({ op: 'release', lock: semaphore, id: semaphore.id, permits: 1 });
+    await call('release');
+  },
+};
 
 /** The work that at most N processes may do at once. */
 async function ${1:work}(): Promise<void> {
@@ -77,13 +99,13 @@ async function child(): Promise<void> {
   });
   try {
     await call('ready'); // start together, so the children really compete for the permits
-    await call('acquire');
+    await semaphore.acquire();
     try {
       await call('enter');
       await $1();
       await call('leave');
     } finally {
-      await call('release');
+      await semaphore.release();
     }
   } finally {
     process.disconnect();
@@ -93,25 +115,25 @@ async function child(): Promise<void> {
 async function main(): Promise<void> {
   const permits = ${2:2};
   const count = 4;
-  const semaphore = new Semaphore(permits); // Semaphore(2)
+  const shared = new Semaphore(permits, `mp.Semaphore ${process.pid}#1`); // Semaphore(2)
   let inside = 0;
   let maxInside = 0;
   let ready = 0;
   let allReady: () => void = () => {};
   const started = new Promise<void>((resolve) => (allReady = resolve));
   const children = Array.from({ length: count }, () => {
-    const child = fork(__filename, ['child']);
+    const child = fork(__filename, ['child', shared.id]);
     serve(child, {
       ready: () => {
         if (++ready === count) allReady();
         return started;
       },
-      acquire: (who) => semaphore.acquire(who),
-      release: (who) => semaphore.release(who),
+      acquire: (who) => shared.acquire(who),
+      release: (who) => shared.release(who),
       enter: () => (maxInside = Math.max(maxInside, ++inside)),
       leave: () => --inside,
     });
-    child.once('exit', () => semaphore.forget(child.pid ?? -1));
+    child.once('exit', () => shared.forget(child.pid ?? -1));
     return child;
   });
   const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0] as number));
