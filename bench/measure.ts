@@ -1,0 +1,106 @@
+// Helpers of bench/run.ts: timing a command, comparing a case with and without Gridlock
+// (alternating runs, median), finding latencies from reports, and printing the table.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FindingKind, Report } from '../src/protocol/report';
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Runs a command to its end: its wall time in ms and its stdout (gridlock's own lines go to stderr). */
+export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0 && r.status !== 86) throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { ms, stdout: r.stdout.toString() };
+}
+
+/** Wall time of a run, in ms. */
+export const wallMs = (command: string, args: string[], env?: NodeJS.ProcessEnv): number => timed(command, args, env).ms;
+
+/** The time the program says its work took: the last line of its stdout, in ms (start-up and exit excluded). */
+export function workMs(command: string, args: string[]): number {
+  const last = timed(command, args).stdout.trim().split('\n').pop() ?? '';
+  const ms = Number(last);
+  if (!Number.isFinite(ms)) throw new Error(`${args.join(' ')} printed ${JSON.stringify(last)}, not a time in ms`);
+  return ms;
+}
+
+interface Row {
+  name: string;
+  goal: string;
+  /** A comparison: medians without and with Gridlock, and how to show the difference. */
+  without?: number;
+  withGridlock?: number;
+  added?: boolean;
+  /** A latency: the median and how many runs gave one. */
+  latency?: { median: number | undefined; of: number };
+}
+
+export class Table {
+  private readonly rows: Row[] = [];
+
+  constructor(private readonly runs: number) {}
+
+  /** Runs `bare` and `tracked` alternately (after one warm-up each) and keeps their medians. `added`: show the difference in ms, not the ratio. */
+  compare(name: string, goal: string, bare: () => number, tracked: () => number, added = false): void {
+    const a: number[] = [];
+    const b: number[] = [];
+    bare(); // warm the file cache
+    tracked();
+    for (let i = 0; i < this.runs; i++) {
+      a.push(bare());
+      b.push(tracked());
+    }
+    this.rows.push({ name, goal, without: median(a), withGridlock: median(b), added });
+  }
+
+  /** Median of `measure()` over the runs; undefined results (no finding) are left out and show in the count. */
+  latency(name: string, goal: string, measure: () => number | undefined): void {
+    const values: number[] = [];
+    for (let i = 0; i < this.runs; i++) {
+      const v = measure();
+      if (v !== undefined) values.push(v);
+    }
+    this.rows.push({ name, goal, latency: { median: values.length ? median(values) : undefined, of: values.length } });
+  }
+
+  print(title: string): void {
+    const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+    console.log(`\n${title}, median of ${this.runs} runs\n`);
+    console.log('| case | without | with Gridlock | ratio / added | goal |');
+    console.log('|---|---|---|---|---|');
+    for (const r of this.rows) {
+      if (r.latency) {
+        const { median: m, of } = r.latency;
+        console.log(`| ${r.name} | | ${m === undefined ? '?' : fmt(m)} ms (median of ${of}) | | ${r.goal} |`);
+        continue;
+      }
+      const [a, b] = [r.without ?? NaN, r.withGridlock ?? NaN];
+      console.log(`| ${r.name} | ${fmt(a)} ms | ${fmt(b)} ms | ${r.added ? `+${fmt(b - a)} ms` : `${(b / a).toFixed(3)}×`} | ${r.goal} |`);
+    }
+  }
+}
+
+/**
+ * Runs `gridlock run --no-live --json` on a program and returns `time - since` of its first finding
+ * of `kind` (from the condition beginning, by the program's clock, to the finding), or undefined.
+ */
+export function findingLatency(gridlock: string, command: string[], kind: FindingKind): number | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlock-bench-'));
+  try {
+    const json = path.join(dir, 'r.json');
+    spawnSync(process.execPath, [gridlock, 'run', '--no-live', '--json', json, '--', ...command], { stdio: 'ignore' });
+    if (!fs.existsSync(json)) return undefined;
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as Report;
+    const finding = report.findings.find((f) => f.kind === kind);
+    return finding?.since === undefined ? undefined : finding.time - finding.since;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
