@@ -7,7 +7,7 @@ import type { ThreadResourceView } from './resourceViews';
 import { MAX_HELD_CONSIDERED } from './lockOrder';
 import { applyPoolTask, applyQueueStats, newPool, starvationOf } from './poolStarvation';
 import { exitFinding, inversionFinding, longHoldFinding, nonHolderReleaseFinding, selfDeadlockFinding, starvationFinding } from './resourceFindings';
-import { blocksItself, capacityOf, hasTimeout, isLockKind, isSharedKind, usedPermits } from './resourceState';
+import { blocksItself, capacityOf, hasTimeout, isCrossProcess, isLockKind, isSharedKind, usedPermits } from './resourceState';
 import { ResourceDeadlocks } from './resourceDeadlocks';
 import { threadKey } from './resourceStore';
 import { reportResource, threadResourceViews } from './resourceViews';
@@ -375,10 +375,18 @@ export class ResourceGraph extends ResourceDeadlocks {
     if (this.pending.size > 0) findings.push(...this.confirmPendingOfExiting(this.tasksByThread.get(key) ?? new Set(), now));
     const tasks = [...(this.tasksByThread.get(key) ?? [])].map((id) => this.tasks.get(id) as TaskState);
     const live = tasks.filter((t) => !this.deadlocked.has(t.id));
-    const holds = live.flatMap((t) => [...t.holds.values()]);
-    const pending = live.flatMap((t) => (t.wait ? [t.wait] : []));
+    // When the whole process ends, what only its own threads could use ends with it (a daemon
+    // worker killed in the middle of taking a lock is no bug): only locks other processes share
+    // are left behind held or waited for.
+    // The main thread's exit is its process's.
+    const processEnds = processExit || threadId === 0;
+    const leftBehind = (resourceId: string): boolean => !processEnds || isCrossProcess(resourceId);
+    const holds = live.flatMap((t) => [...t.holds.values()]).filter((h) => leftBehind(h.resourceId));
+    const pending = live.flatMap((t) => (t.wait ? [t.wait] : [])).filter((w) => leftBehind(w.resourceId));
     const orphans: WaitState[] = [];
-    for (const h of holds) for (const w of this.resources.get(h.resourceId)?.waiters.values() ?? []) if (threadKey(w.pid, w.threadId) !== key) orphans.push(w);
+    for (const h of holds) {
+      for (const w of this.resources.get(h.resourceId)?.waiters.values() ?? []) if (threadKey(w.pid, w.threadId) !== key && !(processEnds && w.pid === pid)) orphans.push(w);
+    }
     if (holds.length > 0 || pending.length > 0) {
       const f = exitFinding(this.namer, this, pid, threadId, holds, pending, orphans, now, processExit);
       if (this.report(f)) findings.push(f);

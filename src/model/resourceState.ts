@@ -130,6 +130,11 @@ export function isSharedKind(kind: ResourceKind): boolean {
   return kind === 'futex' || kind === 'web-lock';
 }
 
+/** A lock other processes share (published with an id on `gridlock:lock`): it outlives the process that took it. */
+export function isCrossProcess(resourceId: string): boolean {
+  return resourceId.startsWith('published:');
+}
+
 /** Permits of a resource; a semaphore of unknown capacity counts the most ever held at once. */
 export function capacityOf(r: ResourceState): number {
   if (r.kind === 'semaphore') return r.capacity ?? Math.max(1, r.maxUsed);
