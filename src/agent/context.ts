@@ -57,6 +57,8 @@ export class AgentContext {
   exitSent = false;
   /** Sends delayed by throttling (queue counters), done at once when the thread exits. */
   readonly flushAtExit = new Set<() => void>();
+  /** Sends held back until they prove worth it (lasting lock waits), made when the loop drains or the thread exits. */
+  readonly beforeDrain = new Set<() => void>();
   /** Names for emitters the agent knows (`worker 3`, `child 1234`), used in pending-wait descriptions. */
   readonly labels = new WeakMap<object, string>();
 

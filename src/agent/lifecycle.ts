@@ -26,6 +26,16 @@ export function installLifecycleHooks(context: AgentContext, pending: PendingWai
     context.channel.flush();
   };
 
+  const sendHeldBack = (): void => {
+    for (const send of context.beforeDrain) {
+      try {
+        send();
+      } catch {
+        // the drain still goes
+      }
+    }
+  };
+
   const currentExitCode = (given: unknown): number => {
     // Node 20 passes 0 to 'exit' for an unsettled top-level await but has set process.exitCode to 13.
     const set = Number(process.exitCode);
@@ -39,6 +49,7 @@ export function installLifecycleHooks(context: AgentContext, pending: PendingWai
       // 'exit' listener of its own, registered after the agent's.
       process.removeListener('exit', onExit);
       process.on('exit', onExit);
+      sendHeldBack();
       const waits = pending.list();
       if (waits.length > 0) sendDrain(currentExitCode(code), waits);
     } catch {
@@ -62,6 +73,7 @@ export function installLifecycleHooks(context: AgentContext, pending: PendingWai
       if (context.exitSent) return;
       context.exitSent = true;
       const exitCode = currentExitCode(code);
+      sendHeldBack();
       const waits = pending.list();
       if (exitCode === EXIT_UNSETTLED_TLA) {
         waits.push({ kind: 'top-level-await', description: 'unsettled top-level await', since: context.now() });

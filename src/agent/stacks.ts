@@ -36,6 +36,42 @@ export function isAgentFile(file: string): boolean {
   return file === agentFile || (agentSourceDir !== undefined && file.startsWith(agentSourceDir));
 }
 
+/**
+ * Takes the stack below `below` (a function on the stack: it and the frames above it are left out)
+ * without formatting it: V8 turns frames into text only when `.stack` is first read, and that is
+ * most of a stack's cost. For waits that are read only if they last (LockTracker's quiet waits).
+ */
+export function captureUnformatted(below: (...args: never[]) => unknown, limit: number): { stack?: unknown } | undefined {
+  const saved = OriginalError.stackTraceLimit;
+  try {
+    OriginalError.stackTraceLimit = limit;
+  } catch {
+    // a frozen Error: take what the limit gives
+  }
+  try {
+    const holder: { stack?: unknown } = {};
+    OriginalError.captureStackTrace(holder, below);
+    return holder;
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      OriginalError.stackTraceLimit = saved;
+    } catch {
+      // frozen
+    }
+  }
+}
+
+/** The frames of a stack taken by {@link captureUnformatted}, without the agent's. */
+export function framesOf(unformatted: { stack?: unknown }): StackFrames {
+  try {
+    return parseFrames(String(unformatted.stack ?? '')).filter((frame) => !isAgentFile(frame.file));
+  } catch {
+    return [];
+  }
+}
+
 function rawStack(limit: number): string {
   const saved = OriginalError.stackTraceLimit;
   try {

@@ -394,7 +394,10 @@ describe('agent: locks', () => {
     const result = await runBoth('heavy.js');
     assert.equal(result.stdout, 'total 3000\n');
     const events = resourceEvents(result.events);
-    assert.ok(events.filter((e) => e.type === 'lock-wait').length > 1000, 'the tasks really contended');
+    // Contention shows in the waits of each resource's detailed budget; past it, short waits stay in
+    // the agent (LockTracker's cost policy), so a correct busy program sends only some hundreds.
+    const waits = events.filter((e) => e.type === 'lock-wait').length;
+    assert.ok(waits > 500 && waits < 3000, `the tasks really contended, and the short waits past the budget stayed in the agent (${waits} waits sent)`);
     assert.equal(result.events.filter((e) => e.type === 'dropped').length, 0);
     assert.equal(findCycle(events), undefined);
     // Holds are balanced: everything acquired was released.

@@ -129,7 +129,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
         if (resource !== undefined) {
           const permitsAsked = weight === undefined ? 1 : weight;
           const wait = typeof permitsAsked === 'number' && permitsAsked > 0 && !couldLock.call(this, permitsAsked, priority === undefined ? 0 : priority);
-          const stack = wait || tracker.detailed(resource) ? tracker.stack() : undefined;
+          const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
           const task = tasks.enter(stack);
           const permits = resource.kind === 'semaphore' ? permitsAsked : undefined;
           if (wait) {

@@ -60,7 +60,8 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
   const fs = builtin('fs');
   if (asyncHooks === undefined) return undefined;
   const { pid, threadId } = context.identity;
-  const tracker = new LockTracker(context, new Tasks(`${pid}:${threadId}`, asyncHooks), pending, fs);
+  const timers = builtin('timers');
+  const tracker = new LockTracker(context, new Tasks(`${pid}:${threadId}`, asyncHooks), pending, fs, timers);
   const withDir =
     (adopt: (exports: unknown, library: string, tracker: LockTracker) => boolean | { replace: unknown } | { replaceDefault: unknown }): Adopter =>
     (exports, library, dir) => {
@@ -74,7 +75,6 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
     ['async-sema', withDir(adoptAsyncSema)],
     ['await-lock', withDir(adoptAwaitLock)],
   ]);
-  const timers = builtin('timers');
   if (timers !== undefined) for (const [name, adopt] of [...queueAdopters(tracker, timers), ...poolAdopters(tracker, timers)]) adopters.set(name, withDir(adopt));
   const attempt = (what: string, install: () => void): void => {
     try {

@@ -70,7 +70,7 @@ export function adoptAsyncLock(exports: unknown, library: string, tracker: LockT
         const queue = self.queues[keyText];
         const maxPending = opts?.maxPending || self.maxPending;
         const wait = queue !== undefined && !(typeof maxPending === 'number' && queue.length >= maxPending);
-        const stack = wait || tracker.detailed(resource) ? tracker.stack() : undefined;
+        const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
         cell = tasks.enter(stack);
         if (wait) {
           const timeout = opts?.timeout || self.timeout;
@@ -175,7 +175,7 @@ export function adoptAsyncSema(exports: unknown, library: string, tracker: LockT
       let stack: StackFrames | undefined;
       try {
         const resource = resourceOf(this);
-        if ((this as { free?: { length?: number } }).free?.length === 0 || tracker.detailed(resource)) stack = tracker.stack();
+        if (tracker.wantsStack(resource, (this as { free?: { length?: number } }).free?.length === 0)) stack = tracker.stack();
         state = { resource, task: tasks.enter(stack), site: stack ? tracker.site(stack) : undefined };
       } catch {
         state = undefined;
@@ -248,7 +248,7 @@ export function adoptAwaitLock(exports: unknown, library: string, tracker: LockT
       try {
         const known = resources.get(this);
         const wait = isHeld(this);
-        const stack = known === undefined || wait || tracker.detailed(known) ? tracker.stack() : undefined;
+        const stack = known === undefined || tracker.wantsStack(known, wait) ? tracker.stack() : undefined;
         const resource = known ?? resourceOf(this, tracker.site(stack));
         const timeout = (args[0] as { timeout?: unknown } | undefined)?.timeout;
         plan = { resource, task: tasks.enter(stack), wait, stack };

@@ -2,11 +2,17 @@
  * What one thread knows of its locks, queues and pools, and the ResourceEvents it sends about them.
  * Library adapters (asyncMutex.ts, …) report creations, waits, grants and releases here.
  *
- * Cost policy: a resource reports every acquisition and release, with its site, for its first
- * {@link DETAILED_ACQUISITIONS} acquisitions. After that an uncontended acquisition is only
- * remembered (task and time, no stack: a stack costs ~2 µs, four times an uncontended
- * async-mutex acquire/release) and is sent, without a site, when somebody starts waiting for the
- * resource; waits and the grants that end them are always sent with their sites.
+ * Cost policy: a resource reports every acquisition, wait and release, with its site, for its first
+ * {@link DETAILED_ACQUISITIONS} acquisitions. After that nothing takes a stack (one costs 1.5–6 µs,
+ * more than a whole contended job of a busy lock-and-queue program) and nothing is sent while all
+ * goes well: an acquisition is only remembered (task, no site), and a wait of an async library is
+ * held back in the agent ("quiet") and sent, with the holdings it waits behind, only once it has
+ * lasted {@link QUIET_WAIT_MS} (checked by an unref'd timer) or when the loop drains or the thread
+ * exits — the only waits a deadlock or a stall can be made of. Its stack is taken unformatted
+ * (~1.5 µs, against ~25 µs for a formatted one) and read only then, so it still has its site.
+ * Waits that block the thread (futex) or that other threads share (Web Locks,
+ * published with an id) are always sent at once with their stacks: no timer runs in a blocked
+ * thread, and the hub must see shared locks in their real order.
  *
  * Memory: holdings and waiters live only while held or waiting; resources are keyed by the
  * library's object (WeakMap) and forgotten with it; line and name caches are bounded.
@@ -17,9 +23,13 @@ import type { AgentContext } from '../context';
 import type { PendingWaits } from '../pending';
 import type { BuiltinMap } from '../builtins';
 import type { TaskCell, Tasks } from './tasks';
-import { captureStack } from '../stacks';
+import { captureStack, captureUnformatted, framesOf } from '../stacks';
 
 export const DETAILED_ACQUISITIONS = 256;
+/** An undetailed async wait is sent once it has lasted this long (between 1× and 2× of it). */
+export const QUIET_WAIT_MS = 20;
+/** Frames a quiet wait keeps (the adapter's, the library's, then the program's). */
+const QUIET_STACK_FRAMES = 12;
 /** Compiler helpers the libraries call through: never the program's site. */
 const HELPERS = /\/node_modules\/(?:tslib|@babel\/runtime|regenerator-runtime|@swc\/helpers)\//;
 const MAX_CACHED_FILES = 64;
@@ -31,6 +41,8 @@ export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' 
   acquisitions: number;
   holdings: Holding[];
   waiters: Set<Waiter>;
+  /** Waiters the hub has been told of (the others are quiet). */
+  reportedWaiters: number;
   /** A mutex's current holder taken on the quick path (no Holding object yet): its task id. */
   quick?: string;
 }
@@ -54,8 +66,17 @@ export interface Waiter {
   permits?: number;
   mode?: LockMode;
   site?: SourceSite;
+  timeoutMs?: number | null;
   pendingId: number;
   done: boolean;
+  /** Sent to the hub (else held back in the agent: see the cost policy). */
+  reported: boolean;
+  /** When it began (a quiet wait: the start of the check period it began in, a lower bound). */
+  since: number;
+  /** The check period a quiet wait began in. */
+  period: number;
+  /** A quiet wait's stack, not yet formatted. */
+  unformatted?: { stack?: unknown };
 }
 
 export interface ResourceInit {
@@ -83,13 +104,21 @@ export class LockTracker {
   private readonly names = new Map<string, string | null>();
   /** Directories of tracked libraries: their frames are never a site. */
   readonly libraryDirs: string[] = [];
+  private readonly quietWaiters = new Set<Waiter>();
+  private quietTimer: { unref(): unknown } | undefined;
+  private quietPeriod = 0;
+  private quietPeriodStart = 0;
 
   constructor(
     readonly context: AgentContext,
     readonly tasks: Tasks,
     private readonly pending: PendingWaits,
     private readonly fs: BuiltinMap['fs'] | undefined,
-  ) {}
+    private readonly timers?: BuiltinMap['timers'],
+  ) {
+    // Held-back waits are what a draining or exiting thread is stuck in: they go first.
+    context.beforeDrain.add(() => this.reportQuietWaits(Infinity));
+  }
 
   get prefix(): string {
     return `${this.context.identity.pid}:${this.context.identity.threadId}`;
@@ -105,7 +134,10 @@ export class LockTracker {
 
   /** The stack without the agent's and the tracked libraries' frames. */
   stack(): StackFrames {
-    const stack = captureStack(24);
+    return this.withoutLibraries(captureStack(24));
+  }
+
+  private withoutLibraries(stack: StackFrames): StackFrames {
     return stack.filter((frame) => !HELPERS.test(frame.file) && !this.libraryDirs.some((dir) => frame.file.startsWith(dir)));
   }
 
@@ -125,6 +157,7 @@ export class LockTracker {
       acquisitions: 0,
       holdings: [],
       waiters: new Set(),
+      reportedWaiters: 0,
     };
     if (creationSite) resource.site = creationSite;
     else if (init.useSite) resource.site = init.useSite;
@@ -148,6 +181,22 @@ export class LockTracker {
     return resource.acquisitions < DETAILED_ACQUISITIONS;
   }
 
+  /** Whether an acquisition of `resource` that will (`waiting`) or will not wait wants the caller's stack. */
+  wantsStack(resource: Resource, waiting: boolean): boolean {
+    return resource.acquisitions < DETAILED_ACQUISITIONS || (waiting && !this.mayWaitQuietly(resource));
+  }
+
+  /** Past the detailed budget, a wait of an async library may be held back (see the cost policy). */
+  private mayWaitQuietly(resource: Resource): boolean {
+    return (
+      resource.acquisitions >= DETAILED_ACQUISITIONS &&
+      this.timers !== undefined &&
+      resource.kind !== 'futex' &&
+      resource.kind !== 'web-lock' &&
+      !resource.id.startsWith('published:')
+    );
+  }
+
   /** An uncontended mutex grant past the detailed budget, with nobody waiting: nothing allocated. */
   quickHold(resource: Resource, task: TaskCell): void {
     resource.acquisitions++;
@@ -166,41 +215,115 @@ export class LockTracker {
     resource.quick = undefined;
   }
 
+  /**
+   * A task starts waiting for `resource`. Without `stack`, a wait that may be held back is (quiet);
+   * otherwise the stack is taken here when not given, and the wait is sent at once.
+   */
   wait(resource: Resource, task: TaskCell, opts: { key?: string; permits?: number; mode?: LockMode; timeoutMs?: number | null; stack?: StackFrames }): Waiter {
-    this.announce(resource);
-    this.materialize(resource);
-    this.sendUnsentHoldings(resource);
-    const stack = opts.stack ?? this.stack();
-    const site = this.site(stack) ?? task.site;
+    const quiet = opts.stack === undefined && this.mayWaitQuietly(resource);
+    const stack = quiet ? undefined : (opts.stack ?? this.stack());
+    const site = stack !== undefined ? (this.site(stack) ?? task.site) : undefined;
     if (site) task.site = site;
-    const waiter: Waiter = { resource, task, pendingId: 0, done: false };
+    const waiter: Waiter = { resource, task, pendingId: 0, done: false, reported: false, since: 0, period: 0 };
     if (opts.key !== undefined) waiter.key = opts.key;
     if (opts.permits !== undefined) waiter.permits = opts.permits;
     if (opts.mode !== undefined) waiter.mode = opts.mode;
+    if (opts.timeoutMs !== undefined) waiter.timeoutMs = opts.timeoutMs;
     if (site) waiter.site = site;
-    const event: ResourceEvent = { type: 'lock-wait', ts: this.context.now(), resourceId: resource.id, taskId: task.id };
-    if (opts.mode !== undefined) event.mode = opts.mode;
-    if (opts.key !== undefined) event.key = opts.key;
-    if (opts.permits !== undefined) event.permits = opts.permits;
-    if (opts.timeoutMs !== undefined) event.timeoutMs = opts.timeoutMs;
-    if (site) event.site = site;
+    resource.waiters.add(waiter);
+    if (quiet) {
+      const unformatted = captureUnformatted(this.wait, QUIET_STACK_FRAMES);
+      if (unformatted !== undefined) waiter.unformatted = unformatted;
+      this.holdBack(waiter);
+      return waiter;
+    }
+    waiter.since = this.context.now();
+    this.report(waiter, stack !== undefined && resource.acquisitions < DETAILED_ACQUISITIONS ? stack : undefined);
+    return waiter;
+  }
+
+  /** Sends a wait (with the holdings it waits behind) and lists it for the drain. */
+  private report(waiter: Waiter, stack: StackFrames | undefined): void {
+    const resource = waiter.resource;
+    waiter.reported = true;
+    if (waiter.unformatted !== undefined) {
+      const site = this.site(this.withoutLibraries(framesOf(waiter.unformatted)));
+      if (site) waiter.site = site;
+      waiter.unformatted = undefined;
+    }
+    resource.reportedWaiters++;
+    this.announce(resource);
+    this.materialize(resource);
+    this.sendUnsentHoldings(resource);
+    const event: ResourceEvent = { type: 'lock-wait', ts: waiter.since, resourceId: resource.id, taskId: waiter.task.id };
+    if (waiter.mode !== undefined) event.mode = waiter.mode;
+    if (waiter.key !== undefined) event.key = waiter.key;
+    if (waiter.permits !== undefined) event.permits = waiter.permits;
+    if (waiter.timeoutMs !== undefined) event.timeoutMs = waiter.timeoutMs;
+    if (waiter.site) event.site = waiter.site;
     // The whole stack only while the resource is reported in detail (a busy program waits a lot).
-    if (stack.length > 0 && resource.acquisitions < DETAILED_ACQUISITIONS) event.stack = stack.slice(0, 12);
+    if (stack !== undefined && stack.length > 0) event.stack = stack.slice(0, 12);
     this.emit(event);
     this.flushIfShared(resource);
-    resource.waiters.add(waiter);
     try {
-      const what = `${resource.library} ${resource.kind} "${resource.name}"${opts.key !== undefined && opts.key !== resource.name ? ` key ${opts.key}` : ''}`;
-      waiter.pendingId = this.pending.add({ kind: 'lock', description: `${what} (task ${task.id})`, site, since: this.context.now() });
+      const what = `${resource.library} ${resource.kind} "${resource.name}"${waiter.key !== undefined && waiter.key !== resource.name ? ` key ${waiter.key}` : ''}`;
+      waiter.pendingId = this.pending.add({ kind: 'lock', description: `${what} (task ${waiter.task.id})`, site: waiter.site, since: waiter.since });
     } catch {
       // not listed at drain
     }
-    return waiter;
+  }
+
+  /** Keeps a wait in the agent until it has lasted (a check period has passed over it) or the loop drains. */
+  private holdBack(waiter: Waiter): void {
+    if (this.quietTimer === undefined) {
+      try {
+        this.quietPeriodStart = this.context.now();
+        const timer = (this.timers as BuiltinMap['timers']).setTimeout(this.checkQuietWaits, QUIET_WAIT_MS);
+        timer.unref();
+        this.quietTimer = timer;
+      } catch {
+        // no timer: the wait is sent now
+        waiter.since = this.context.now();
+        this.report(waiter, undefined);
+        return;
+      }
+    }
+    waiter.since = this.quietPeriodStart;
+    waiter.period = this.quietPeriod;
+    this.quietWaiters.add(waiter);
+  }
+
+  private readonly checkQuietWaits = (): void => {
+    this.quietTimer = undefined;
+    try {
+      // Waits begun before this period have lasted at least one whole period.
+      this.reportQuietWaits(this.quietPeriod);
+      this.quietPeriod++;
+      if (this.quietWaiters.size > 0) {
+        this.quietPeriodStart = this.context.now();
+        const timer = (this.timers as BuiltinMap['timers']).setTimeout(this.checkQuietWaits, QUIET_WAIT_MS);
+        timer.unref();
+        this.quietTimer = timer;
+      }
+    } catch {
+      // never into the program
+    }
+  };
+
+  /** Sends the held-back waits begun before check period `before` (Infinity: all of them). */
+  private reportQuietWaits(before: number): void {
+    for (const waiter of this.quietWaiters) {
+      if (waiter.period >= before) continue;
+      this.quietWaiters.delete(waiter);
+      this.report(waiter, undefined);
+    }
   }
 
   waitEnded(waiter: Waiter, reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error'): void {
     if (waiter.done) return;
+    const reported = waiter.reported;
     this.finishWait(waiter);
+    if (!reported) return;
     this.emit({ type: 'lock-wait-ended', ts: this.context.now(), resourceId: waiter.resource.id, taskId: waiter.task.id, reason });
     this.flushIfShared(waiter.resource);
   }
@@ -208,7 +331,12 @@ export class LockTracker {
   private finishWait(waiter: Waiter): void {
     waiter.done = true;
     waiter.resource.waiters.delete(waiter);
-    this.pending.settle(waiter.pendingId);
+    if (waiter.reported) {
+      waiter.resource.reportedWaiters--;
+      this.pending.settle(waiter.pendingId);
+    } else {
+      this.quietWaiters.delete(waiter);
+    }
   }
 
   /** A grant: after `waiter`, or at once (then `site` when the caller took one). Positional: on the hot path. */
@@ -216,7 +344,7 @@ export class LockTracker {
     resource.acquisitions++;
     // An uncontended hold past the detailed budget takes no clock reading (~45 ns): if it is ever
     // reported (somebody waits), it carries the time it was reported.
-    const detailed = waiter !== undefined || site !== undefined || resource.acquisitions <= DETAILED_ACQUISITIONS || resource.waiters.size > 0;
+    const detailed = waiter?.reported === true || site !== undefined || resource.acquisitions <= DETAILED_ACQUISITIONS || resource.reportedWaiters > 0;
     const holding: Holding = { resource, task: task.id, ts: detailed ? this.context.now() : 0, emitted: false, released: false };
     if (key !== undefined) holding.key = key;
     if (permits !== undefined) holding.permits = permits;
@@ -224,12 +352,8 @@ export class LockTracker {
     const where = waiter?.site ?? site;
     if (where) holding.site = where;
     resource.holdings.push(holding);
-    if (waiter !== undefined) {
-      this.finishWait(waiter);
-      this.sendHolding(holding);
-    } else if (detailed) {
-      this.sendHolding(holding);
-    }
+    if (waiter !== undefined) this.finishWait(waiter);
+    if (detailed) this.sendHolding(holding);
     return holding;
   }
 
