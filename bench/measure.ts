@@ -45,10 +45,19 @@ interface Row {
 export class Table {
   private readonly rows: Row[] = [];
 
-  constructor(private readonly runs: number) {}
+  /** `only`: run just the cases whose name contains it (BENCH_ONLY). */
+  constructor(
+    private readonly runs: number,
+    private readonly only = '',
+  ) {}
+
+  private skips(name: string): boolean {
+    return this.only !== '' && !name.includes(this.only);
+  }
 
   /** Runs `bare` and `tracked` alternately (after one warm-up each) and keeps their medians. `added`: show the difference in ms, not the ratio. */
   compare(name: string, goal: string, bare: () => number, tracked: () => number, added = false): void {
+    if (this.skips(name)) return;
     const a: number[] = [];
     const b: number[] = [];
     bare(); // warm the file cache
@@ -62,6 +71,7 @@ export class Table {
 
   /** Median of `measure()` over the runs; undefined results (no finding) are left out and show in the count. */
   latency(name: string, goal: string, measure: () => number | undefined): void {
+    if (this.skips(name)) return;
     const values: number[] = [];
     for (let i = 0; i < this.runs; i++) {
       const v = measure();

@@ -1,6 +1,6 @@
 // `npm run bench`: each case with and without Gridlock in one run, alternating, median of several
 // runs; prints absolute figures and ratios. Goals come from the issues; nothing here asserts.
-// BENCH_RUNS sets the number of runs (7); GRIDLOCK_TEST_NODE the Node that runs the programs
+// BENCH_RUNS sets the number of runs (7), BENCH_ONLY a part of the names of the cases to run; GRIDLOCK_TEST_NODE the Node that runs the programs
 // (Node 24: `node scripts/withNode24.mjs npm run bench`; gridlock itself stays on this Node).
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -15,7 +15,7 @@ const agent = path.join(root, 'dist', 'agentLoader.js');
 const gridlock = path.join(root, 'bin', 'gridlock.js');
 const node = process.env.GRIDLOCK_TEST_NODE || process.execPath;
 const runs = Number(process.env.BENCH_RUNS || 7);
-const table = new Table(runs);
+const table = new Table(runs, process.env.BENCH_ONLY);
 
 // 1. Start-up cost per tracked process: `node -e 0` with the agent preloaded and a hub listening.
 const hub = Hub.create();

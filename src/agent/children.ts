@@ -189,3 +189,45 @@ function unblockSync(context: AgentContext, method: string, threw: boolean, retu
   const status = result.error !== undefined ? 'error' : signal ?? String(exitCode);
   context.unblock(status, typeof result.pid === 'number' && result.pid > 0 ? { pid: result.pid, exitCode, signal } : undefined);
 }
+
+/**
+ * A worker thread patches child_process when it first asks for it, not at start: few workers
+ * start processes, and loading child_process (with net, dns and streams) costs a worker ~1.2 ms of
+ * its ~20 ms start. Asked for means resolved, which an in-thread resolve hook sees for every
+ * `require` and `import` (Node 22.15+, 24). What it cannot see (`process.getBuiltinModule`) is
+ * patched on the thread's first turn of its loop, by an unref'd immediate that a worker ending
+ * before it never pays for. Returns false where there are no in-thread hooks (Node 20: patch now).
+ */
+export function installChildHooksOnFirstUse(
+  context: AgentContext,
+  builtins: Pick<BuiltinMap, 'util' | 'events' | 'module' | 'timers'>,
+  load: () => BuiltinMap['child_process'] | undefined,
+  onNote: (note: string) => void,
+): boolean {
+  const Module = builtins.module as unknown as {
+    registerHooks?: (hooks: { resolve: (specifier: string, context: unknown, next: (specifier: string, context: unknown) => unknown) => unknown }) => unknown;
+  };
+  if (typeof Module.registerHooks !== 'function') return false;
+  let patched = false;
+  const patch = (): void => {
+    if (patched) return;
+    patched = true;
+    try {
+      const childProcess = load();
+      if (childProcess === undefined) throw new Error('child_process cannot be loaded');
+      installChildHooks(context, { child_process: childProcess, util: builtins.util, events: builtins.events });
+      // `import { spawn } from 'node:child_process'` sees the patched functions.
+      builtins.module.syncBuiltinESMExports();
+    } catch (error) {
+      onNote(`child_process not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
+    }
+  };
+  Module.registerHooks({
+    resolve(specifier, hookContext, next) {
+      if (!patched && (specifier === 'child_process' || specifier === 'node:child_process')) patch();
+      return next(specifier, hookContext);
+    },
+  });
+  builtins.timers.setImmediate(patch).unref();
+  return true;
+}

@@ -12,7 +12,7 @@ import type { LineSink } from './channel';
 import { AgentContext } from './context';
 import { defineApi, isAgentLoaded } from './api';
 import { installAtomicsHooks } from './atomics';
-import { installChildHooks } from './children';
+import { installChildHooks, installChildHooksOnFirstUse } from './children';
 import { openInspector } from './inspectorHook';
 import { installLifecycleHooks } from './lifecycle';
 import { installLockTracking } from './locks/index';
@@ -162,7 +162,6 @@ function start(config: AgentConfig): void {
   }
 
   const events = builtin('events');
-  const childProcess = builtin('child_process');
   attempt('Atomics.wait', () => installAtomicsHooks(context, buffers, pending));
   // Notes found later (a library version not recognised) go out with hello sent again.
   const lateNote = (note: string): void => {
@@ -174,14 +173,22 @@ function start(config: AgentConfig): void {
   };
   attempt('locks', () => void installLockTracking(context, buffers, pending, lateNote));
   attempt('worker_threads', () => installWorkerHooks(context, { worker_threads: workerThreads, events: events!, util }, buffers));
-  attempt('child_process', () => installChildHooks(context, { child_process: childProcess!, util, events: events! }));
+  // Workers load child_process only when they use it, where Node lets them see that (installChildHooksOnFirstUse).
+  const moduleBuiltin = builtin('module');
+  let childHooksDeferred = false;
+  if (!isMainThread && moduleBuiltin !== undefined && events !== undefined) {
+    attempt('child_process', () => {
+      childHooksDeferred = installChildHooksOnFirstUse(context, { util, events, module: moduleBuiltin, timers }, () => builtin('child_process'), lateNote);
+    });
+  }
+  if (!childHooksDeferred) attempt('child_process', () => installChildHooks(context, { child_process: builtin('child_process')!, util, events: events! }));
   attempt('events.once', () => installOnceHook(context, events!, pending));
   attempt('exit', () => installLifecycleHooks(context, pending, () => (isMainThread ? undefined : channel.close())));
   if (config.via === 'preload' && config.hub !== undefined) {
     attempt('worker configuration', () => workerThreads.setEnvironmentData(CONFIG_DATA_KEY, { hub: config.hub, token: config.token, sampleMs: config.sampleMs, clockOffsetMs: offset }));
   }
   // `import { Worker } from 'node:worker_threads'` and friends see the patched functions.
-  attempt('ES module exports', () => builtin('module')!.syncBuiltinESMExports());
+  attempt('ES module exports', () => moduleBuiltin!.syncBuiltinESMExports());
 
   const hello: HelloEvent = {
     type: 'hello',

@@ -20,6 +20,17 @@ before(() => {
 });
 
 describe('agent: child processes', () => {
+  it('a worker thread that starts processes is tracked however it loads child_process (a worker loads it on first use where Node shows that use)', async () => {
+    const result = await run([fixture('worker-spawns.js')]);
+    assert.equal(result.code, 0);
+    const mainPid = ofType(result.events, 'hello').find((h) => h.ppid === process.pid)?.pid;
+    assert.ok(mainPid);
+    const fromWorkers = ofType(result.events, 'child-spawned').filter((e) => e.sender === mainPid && e.thread !== 0);
+    assert.deepEqual(fromWorkers.map((e) => [e.method, e.site?.line]).sort(), [['spawn', 11], ['spawn', 13]], 'import() and process.getBuiltinModule');
+    const blocks = ofType(result.events, 'block').filter((b) => b.sender === mainPid && b.thread !== 0);
+    assert.deepEqual(blocks.map((b) => [b.on.kind === 'sync-child' ? b.on.method : b.on.kind, b.site?.line]), [['execFileSync', 9]], "require('node:child_process') in the first turn");
+  });
+
   it('reports every way of starting a child, with pid/ppid links and sync blocks', async () => {
     const result = await run([fixture('children.js')]);
     assert.equal(result.code, 0);
