@@ -19,7 +19,6 @@ import { installLockTracking } from './locks/index';
 import { PendingWaits, installOnceHook, promiseProbe } from './pending';
 import { startSampler } from './sampler';
 import { SharedBufferRegistry, findSharedBuffers } from './sharedBuffers';
-import { learnAgentFrames } from './stacks';
 import { CONFIG_DATA_KEY, SPAWN_DATA_KEY, installWorkerHooks, readSpawnData } from './workers';
 import { HOOKS_THREAD_KEY } from './locks/discovery';
 
@@ -132,7 +131,6 @@ function start(config: AgentConfig): void {
   const sink = openSink(config);
   if (sink === undefined) return;
 
-  learnAgentFrames();
   const now = (): number => Math.round((monotonicMs() + offset) * 1000) / 1000;
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   const originalWait = Atomics.wait;

@@ -6,12 +6,14 @@ export interface RunOptions {
   live: 'auto' | 'tty' | 'plain' | 'off';
   verbose: boolean;
   stallMs: number;
+  /** A lock held longer than this is a warning. */
+  longHoldMs: number;
 }
 
 /** A parsed command line. */
 export type ParsedArgs =
   | { kind: 'run'; options: RunOptions }
-  | { kind: 'attach'; target: string; jsonFile?: string; live: RunOptions['live']; verbose: boolean; stallMs: number }
+  | { kind: 'attach'; target: string; jsonFile?: string; live: RunOptions['live']; verbose: boolean; stallMs: number; longHoldMs: number }
   | { kind: 'dump'; target: string; json: boolean }
   | { kind: 'help'; topic?: string }
   | { kind: 'version' };
@@ -33,6 +35,7 @@ Options (run, attach):
   --no-live         no live tree: only findings and the summary
   --verbose         log every thread state change (plain mode)
   --stall-ms N      how long everything must be asleep before a stall is declared (default 400)
+  --long-hold-ms N  warn about a lock held longer than this (default 10000)
 
 Exit status of run: the program's own, or 86 when a deadlock or stall was found,
 127 when the command is not found, 126 when it cannot be run, 2 for usage errors.`;
@@ -48,7 +51,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const target = options.command[0];
     if (!target || options.command.length > 1) throw new UsageError('attach takes one target: a port (9229), host:port, or a ws:// URL. Example: gridlock attach 9229');
     if (options.keepRunning) throw new UsageError('--keep-running is an option of run: attach never stops the program');
-    return { kind: 'attach', target, jsonFile: options.jsonFile, live: options.live, verbose: options.verbose, stallMs: options.stallMs };
+    return { kind: 'attach', target, jsonFile: options.jsonFile, live: options.live, verbose: options.verbose, stallMs: options.stallMs, longHoldMs: options.longHoldMs };
   }
   if (verb === 'dump') {
     const json = rest.includes('--json');
@@ -63,7 +66,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
 }
 
 function parseRun(args: string[], attach = false): RunOptions {
-  const options: RunOptions = { command: [], keepRunning: false, live: 'auto', verbose: false, stallMs: 400 };
+  const options: RunOptions = { command: [], keepRunning: false, live: 'auto', verbose: false, stallMs: 400, longHoldMs: 10_000 };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
@@ -95,6 +98,12 @@ function parseRun(args: string[], attach = false): RunOptions {
         const n = Number(args[++i]);
         if (!Number.isInteger(n) || n < 100 || n > 600000) throw new UsageError('--stall-ms needs a whole number of milliseconds from 100 to 600000');
         options.stallMs = n;
+        break;
+      }
+      case '--long-hold-ms': {
+        const n = Number(args[++i]);
+        if (!Number.isInteger(n) || n < 100 || n > 86_400_000) throw new UsageError('--long-hold-ms needs a whole number of milliseconds from 100 to 86400000 (a day)');
+        options.longHoldMs = n;
         break;
       }
       default:

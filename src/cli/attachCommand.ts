@@ -14,7 +14,7 @@ import { TrackingSession } from './trackingSession';
  * `gridlock attach <target>`: injects the agent into a program started with --inspect and tracks it
  * from then on. Ctrl-C detaches and leaves the program running; a hang is reported, never stopped.
  */
-export async function attachCommand(args: { target: string; jsonFile?: string; live: RunOptions['live']; verbose: boolean; stallMs: number }): Promise<number> {
+export async function attachCommand(args: { target: string; jsonFile?: string; live: RunOptions['live']; verbose: boolean; stallMs: number; longHoldMs: number }): Promise<number> {
   const startedAt = Date.now();
   const cwd = process.cwd();
   let url: string;
@@ -32,7 +32,7 @@ export async function attachCommand(args: { target: string; jsonFile?: string; l
   const signalled = (): void => onDetach();
   process.on('SIGINT', signalled);
   process.on('SIGTERM', signalled);
-  const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, { live: args.live, verbose: args.verbose }, cwd, resourcesOf), cwd, args.stallMs, () => {});
+  const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, { live: args.live, verbose: args.verbose }, cwd, resourcesOf), cwd, args.stallMs, () => {}, args.longHoldMs);
   let handle;
   try {
     handle = await attachToTarget(url, agentBundlePath(), (line) => session.handleLine(line), {

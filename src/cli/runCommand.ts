@@ -43,7 +43,7 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
       killQuietly(p.pid, 'SIGKILL');
       found.killedByUs.add(p.pid);
     }
-  });
+  }, options.longHoldMs);
   hub.onRejected((r) =>
     session.view.message([
       r.reason === 'bad-token'

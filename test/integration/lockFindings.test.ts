@@ -140,16 +140,22 @@ test('futex locks taken in opposite orders by two worker threads: one deadlock w
   assert.match(deadlock.message, /'to-checking' of pid \d+ \(lock at [^)]*\) holds '[^']+ byte 4' and waits for '[^']+ byte 0'/);
 });
 
-test('warning: a lock held longer than the threshold (10 s, the default: run has no option for it), exit status unchanged', async () => {
+test('warning: a lock held longer than --long-hold-ms, exit status unchanged; the same hold under the 10 s default is no warning', async () => {
   const file = locks('long-hold.js');
-  // The two runs side by side: each holds the lock for 11 s.
-  const [bare, run] = await Promise.all([runToEnd(testNode, [file], { timeoutMs: 60_000 }), runGridlock([testNode, file], { timeoutMs: 60_000 })]);
+  // Three runs side by side, each holding the lock for 1.5 s.
+  const [bare, run, byDefault] = await Promise.all([
+    runToEnd(testNode, [file, '1500'], { timeoutMs: 60_000 }),
+    runGridlock([testNode, file, '1500'], { extra: ['--long-hold-ms', '1000'], timeoutMs: 60_000 }),
+    runGridlock([testNode, file, '1500'], { timeoutMs: 60_000 }),
+  ]);
   assertUnchanged(run, bare);
   assert.equal(run.stdout, 'exported paid\n');
   const finding = only(run, 'lock-held-too-long');
   assert.equal(finding.severity, 'warning');
-  assert.match(finding.message, /'ledger' \(async-mutex@[^ ]+ mutex\) held by task \S+ of main thread of pid \d+ for 1\d\.\d s/);
+  assert.match(finding.message, /'ledger' \(async-mutex@[^ ]+ mutex\) held by task \S+ of main thread of pid \d+ for 1\.\d s/);
   assert.deepEqual(lines(byRole(finding, 'holds')), [lineOf(file, 'await ledger.acquire()')]);
+  assertUnchanged(byDefault, bare);
+  assert.deepEqual(byDefault.report?.findings.map((f) => f.kind), []);
 });
 
 test('warning: a release by a task that does not hold the lock (a timed-out acquire whose finally releases), exit status unchanged', async () => {

@@ -53,9 +53,10 @@ test('command line: clear usage errors, options before the command, -- separates
   assert.throws(() => parseArgs(['run', '--bogus', 'node']), /unknown option '--bogus'.*after '--'/);
   assert.throws(() => parseArgs(['frobnicate']), /unknown command 'frobnicate'/);
   assert.throws(() => parseArgs(['run', '--stall-ms', 'x', 'node']), /whole number/);
+  assert.throws(() => parseArgs(['run', '--long-hold-ms', '50', 'node']), /--long-hold-ms needs a whole number of milliseconds from 100/);
   const parsed = parseArgs(['run', '--json', 'r.json', '--keep-running', '--', 'node', '--inspect', 'a.js']);
-  assert.deepEqual(parsed, { kind: 'run', options: { command: ['node', '--inspect', 'a.js'], jsonFile: 'r.json', keepRunning: true, live: 'auto', verbose: false, stallMs: 400 } });
-  assert.deepEqual(parseArgs(['attach', '9229']), { kind: 'attach', target: '9229', jsonFile: undefined, live: 'auto', verbose: false, stallMs: 400 });
+  assert.deepEqual(parsed, { kind: 'run', options: { command: ['node', '--inspect', 'a.js'], jsonFile: 'r.json', keepRunning: true, live: 'auto', verbose: false, stallMs: 400, longHoldMs: 10_000 } });
+  assert.deepEqual(parseArgs(['attach', '--long-hold-ms', '2500', '9229']), { kind: 'attach', target: '9229', jsonFile: undefined, live: 'auto', verbose: false, stallMs: 400, longHoldMs: 2500 });
 });
 
 test('NODE_OPTIONS keeps what was there and quotes the agent path', () => {

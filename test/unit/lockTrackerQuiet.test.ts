@@ -59,10 +59,14 @@ test('past the detailed budget, a wait granted before a check period ends sends 
   assert.equal(sent.length, 0);
 });
 
-test('a wait that outlasts a check period is sent with the holding it waits behind and the line it waits at', () => {
+test('a wait that outlasts a check period is sent with the holding it waits behind, and the line it waits at when its task holds something', () => {
   const { sent, tracker, resource, holder, tick } = setUp();
   tracker.acquired(resource, holder);
   const waiting = tracker.tasks.newTask();
+  // The waiting task holds another lock: it could be part of a deadlock, so its wait keeps its line.
+  const other = tracker.createResource({ kind: 'mutex', library: 'async-mutex@0.5.0', name: 'other' });
+  tracker.acquired(other, waiting);
+  sent.length = 0;
   const { line } = waitHere(tracker, resource, waiting);
   tick(20);
   assert.equal(sent.length, 0, 'not yet: it may have begun just before the check');
@@ -92,4 +96,20 @@ test('a held-back wait pending when the loop drains is sent before the drain', (
     sent.map((e) => e.type),
     ['lock-acquired', 'lock-wait'],
   );
+});
+
+test('a lasting wait of a task that holds nothing (it cannot be part of a deadlock) is sent without a site', () => {
+  const { sent, tracker, resource, holder, tick } = setUp();
+  tracker.acquired(resource, holder);
+  const waiting = tracker.tasks.newTask();
+  const other = tracker.createResource({ kind: 'mutex', library: 'async-mutex@0.5.0', name: 'other' });
+  tracker.released(tracker.acquired(other, waiting), waiting);
+  sent.length = 0;
+  waitHere(tracker, resource, waiting);
+  tick(20);
+  tick(20);
+  const wait = sent.find((e) => e.type === 'lock-wait');
+  assert.ok(wait?.type === 'lock-wait');
+  assert.equal(wait.taskId, waiting.id);
+  assert.equal(wait.site, undefined);
 });

@@ -230,7 +230,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
         try {
           const resource = resources.get(this);
           if (resource !== undefined && resource.quick !== undefined) {
-            resource.quick = undefined;
+            tracker.quickReleased(resource);
           } else if (resource !== undefined && resource.holdings.length > 0) {
             if (resource.kind === 'mutex') {
               // One holder; the releasing task is only looked up when the release is reported.

@@ -165,7 +165,7 @@ export function installFutexLocks(tracker: LockTracker, buffers: SharedBufferReg
     held.delete(address.key);
     if ('holdings' in holding) {
       // A quick hold: gone, unless a wait turned it into a Holding meanwhile.
-      if (holding.quick !== undefined) holding.quick = undefined;
+      if (holding.quick !== undefined) tracker.quickReleased(holding);
       else {
         const late = holding.holdings.find((h) => h.task === task.id);
         if (late !== undefined) tracker.released(late, task);

@@ -26,6 +26,8 @@ export interface TaskCell {
   origin?: { fn: string; file: string };
   /** Where the task last asked for a lock (fallback site for library-internal calls). */
   site?: SourceSite;
+  /** How many holds it has now (LockTracker keeps the count). */
+  holds?: number;
 }
 
 interface Entry {
