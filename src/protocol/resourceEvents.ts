@@ -78,13 +78,16 @@ export interface LockReleasedEvent {
   site?: SourceSite;
 }
 
-/** A wait ended without the resource. */
+/**
+ * A wait ended without the resource. `unlocked`: a wait for the lock to become free that does not
+ * take it (async-mutex `waitForUnlock`) saw it free.
+ */
 export interface LockWaitEndedEvent {
   type: 'lock-wait-ended';
   ts: number;
   resourceId: string;
   taskId: string;
-  reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error';
+  reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error' | 'unlocked';
 }
 
 /** Counters of a queue or pool (sent on change, throttled). */

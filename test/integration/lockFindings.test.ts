@@ -90,6 +90,22 @@ test('a semaphore deadlock: both permits are held by tasks waiting for the mutex
   assert.deepEqual(run.report?.resources.map((r) => `${r.kind} ${r.name}`).sort(), ['mutex schema', 'semaphore connections']);
 });
 
+test('async-mutex waitForUnlock: two tasks each holding a mutex and waiting for the other to be free are a deadlock; a correct use gives nothing', async () => {
+  const file = locks('wait-for-unlock.js');
+  const run = await runGridlock([testNode, file], { timeoutMs: 60_000 });
+  assert.equal(run.code, EXIT_HANG_FOUND, show(run));
+  assert.equal(run.stdout, 'started\n');
+  const deadlock = only(run, 'deadlock');
+  assert.deepEqual(lines(byRole(deadlock, 'waits')), sorted([lineOf(file, 'await cache.waitForUnlock()'), lineOf(file, 'await config.waitForUnlock()')]));
+  assert.deepEqual(lines(byRole(deadlock, 'holds')), sorted([lineOf(file, 'await config.acquire()'), lineOf(file, 'await cache.acquire()')]));
+  assert.match(deadlock.message, /\(reload at [^)]*\) holds 'config' and waits for 'cache'/);
+  assert.match(deadlock.message, /\(refresh at [^)]*\) holds 'cache' and waits for 'config'/);
+  const [bare, correct] = await Promise.all([runToEnd(testNode, [file, 'correct']), runGridlock([testNode, file, 'correct'])]);
+  assertUnchanged(correct, bare);
+  assert.equal(correct.stdout, 'started\nreloaded\nrefreshed\n');
+  assert.deepEqual(correct.report?.findings.map((f) => f.kind), []);
+});
+
 test('Web Locks taken in opposite orders by two worker threads: a deadlock naming both threads and lines, before the threads exit (Node 24.5+; elsewhere the fixture says so)', async () => {
   const file = locks('web-locks-workers.js');
   if (!hasWebLocks) {

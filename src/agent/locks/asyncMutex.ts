@@ -10,7 +10,7 @@
 import type { StackFrames } from '../../protocol/agentEvents';
 import type { TaskCell } from './tasks';
 import type { Holding, LockTracker, Resource, Waiter } from './tracker';
-import { hasMethods, observeConstruction, patchMethod } from './patch';
+import { hasMethods, observeConstruction, onSettled, patchMethod } from './patch';
 
 interface Item {
   resolve: unknown;
@@ -170,6 +170,42 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
       }
     },
   );
+
+  // waitForUnlock (0.4+): a wait for the lock to be free that does not take it. It is a wait like
+  // acquire's for deadlocks (a task holding A that waits for B to be free, while B's holder waits
+  // for A), and it ends without a grant.
+  if (typeof (sp as Record<string, unknown>).waitForUnlock === 'function') {
+    patchMethod<(this: object, weight?: number, priority?: number) => Promise<unknown>>(sp, 'waitForUnlock', (original) =>
+      function waitForUnlock(this: object, weight?: number, priority?: number) {
+        let plan: { resource: Resource; task: TaskCell; permits?: number; stack?: StackFrames } | undefined;
+        try {
+          const resource = resourceOf(this);
+          const permitsAsked = weight === undefined ? 1 : weight;
+          if (resource !== undefined && typeof permitsAsked === 'number' && permitsAsked > 0 && !couldLock.call(this, permitsAsked, priority === undefined ? 0 : priority)) {
+            const stack = tracker.wantsStack(resource, true) ? tracker.stack() : undefined;
+            plan = { resource, task: tasks.enter(stack), stack };
+            if (resource.kind === 'semaphore') plan.permits = permitsAsked;
+          }
+        } catch {
+          plan = undefined;
+        }
+        const result = original.call(this, weight, priority);
+        if (plan !== undefined) {
+          try {
+            const waiter = tracker.wait(plan.resource, plan.task, { permits: plan.permits, stack: plan.stack });
+            onSettled(
+              result,
+              () => tracker.waitEnded(waiter, 'unlocked'),
+              () => tracker.waitEnded(waiter, 'error'),
+            );
+          } catch {
+            // not tracked
+          }
+        }
+        return result;
+      },
+    );
+  }
 
   patchMethod<(this: object, item: Item) => void>(sp, '_dispatchItem', (original) =>
     function _dispatchItem(this: object, item) {

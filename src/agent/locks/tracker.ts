@@ -337,7 +337,7 @@ export class LockTracker {
     }
   }
 
-  waitEnded(waiter: Waiter, reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error'): void {
+  waitEnded(waiter: Waiter, reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error' | 'unlocked'): void {
     if (waiter.done) return;
     const reported = waiter.reported;
     this.finishWait(waiter);
