@@ -194,6 +194,7 @@ export class ResourceGraph extends ResourceDeadlocks {
   private onAcquired(pid: number, threadId: number, e: LockAcquiredEvent, now: number): Finding[] {
     const r = this.effective(this.ensureResource(e.resourceId, pid, threadId, now, undefined, e.mode, e.key), e.key, now);
     const t = this.ensureTask(e.taskId, pid, threadId);
+    if (e.steal === true) this.stealFromHolders(r, t.id);
     const wait = t.wait && (t.wait.resourceId === r.id || e.ts >= t.wait.at) ? t.wait : undefined;
     if (wait) {
       const old = this.endWait(t, false);
@@ -223,6 +224,16 @@ export class ResourceGraph extends ResourceDeadlocks {
     }
     r.maxUsed = Math.max(r.maxUsed, usedPermits(r));
     return findings;
+  }
+
+  /** A steal: the other holders lost the lock now; their callbacks' releases, when they come, end nothing. */
+  private stealFromHolders(r: ResourceState, thief: string): void {
+    for (const [taskId, hold] of [...r.holders]) {
+      if (taskId === thief) continue;
+      hold.count = 1;
+      this.releaseHold(hold, hold.permits);
+      (r.stolenFrom ??= new Set()).add(taskId);
+    }
   }
 
   /**
@@ -277,6 +288,7 @@ export class ResourceGraph extends ResourceDeadlocks {
     // Holds taken before the lock was known to be keyed stay on the lock itself.
     if (!r.holders.has(holderId) && base.holders.has(holderId)) r = base;
     const findings: Finding[] = [];
+    if (r.stolenFrom?.delete(holderId) === true && !r.holders.has(holderId)) return findings;
     const warns = r.kind !== 'semaphore' && r.kind !== 'futex';
     const hold = r.holders.get(holderId);
     if (hold) {

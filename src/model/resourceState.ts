@@ -103,6 +103,8 @@ export interface ResourceState extends Pick<ResourceCreatedEvent, 'kind' | 'libr
   waiters: Map<string, WaitState>;
   /** Most permits seen held at once (the capacity of a semaphore whose capacity is unknown). */
   maxUsed: number;
+  /** Tasks whose hold was stolen (Web Locks `steal`): their own release is still to come. */
+  stolenFrom?: Set<string>;
   pool?: PoolState;
 }
 

@@ -64,6 +64,8 @@ export interface LockAcquiredEvent {
   permits?: number;
   site?: SourceSite;
   stack?: StackFrames;
+  /** Taken by force (Web Locks `steal`): every other holder lost it now; their later releases are no news. */
+  steal?: boolean;
 }
 
 /** A hold ended. `taskId` is the task that released; `holderTaskId` the task that held, when they differ. */

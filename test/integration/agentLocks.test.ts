@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { repoRoot, run } from '../helpers/agentHarness';
 import type { Finished, SeenEvent } from '../helpers/agentHarness';
 import { testNode } from '../helpers/testNode';
+import { lineOf } from '../helpers/runGridlock';
 import type { ResourceEvent } from '../../src/protocol/resourceEvents';
 
 const locksDir = path.join(repoRoot, 'test', 'fixtures', 'locks');
@@ -68,7 +69,7 @@ function describeEvents(events: Resource[], file?: string): string[] {
         lines.push(`wait ${names.get(e.resourceId) ?? e.resourceId}${e.key !== undefined ? `[${e.key}]` : ''} ${task(e.taskId)}${e.permits !== undefined && e.permits !== 1 ? ` x${e.permits}` : ''}${at(e.site)}`);
         break;
       case 'lock-acquired':
-        lines.push(`acquired ${names.get(e.resourceId) ?? e.resourceId}${e.key !== undefined ? `[${e.key}]` : ''} ${task(e.taskId)}${e.permits !== undefined && e.permits !== 1 ? ` x${e.permits}` : ''}${at(e.site)}`);
+        lines.push(`acquired ${names.get(e.resourceId) ?? e.resourceId}${e.key !== undefined ? `[${e.key}]` : ''} ${task(e.taskId)}${e.permits !== undefined && e.permits !== 1 ? ` x${e.permits}` : ''}${e.steal === true ? ' steal' : ''}${at(e.site)}`);
         break;
       case 'lock-released':
         lines.push(`released ${names.get(e.resourceId) ?? e.resourceId}${e.key !== undefined ? `[${e.key}]` : ''} ${task(e.taskId)}${e.holderTaskId !== undefined ? ` for ${task(e.holderTaskId)}` : ''}`);
@@ -358,6 +359,35 @@ describe('agent: locks', () => {
     const cycle = findCycle([...events].sort((a, b) => a.ts - b.ts));
     assert.ok(cycle, 'the two threads wait for each other');
     assert.deepEqual(new Set(cycle.map((t) => t.split(':')[1])).size, 2);
+  });
+
+  it('Web Locks options: ifAvailable gets null (unavailable), an aborted signal ends the wait, a steal says so', async () => {
+    const file = lockFixture('web-locks-options.js');
+    const result = await runBoth('web-locks-options.js');
+    if (!hasWebLocks) {
+      assert.equal(result.stdout, 'no Web Locks\n');
+      return;
+    }
+    assert.equal(result.stdout, 'ifAvailable got null\nthe waiter gave up: AbortError\nthe auditor stole the lock\nthe report writer lost the lock: AbortError\na plain request gets the lock\n');
+    const line = (text: string): number => lineOf(file, text);
+    assert.deepEqual(describeEvents(resourceEvents(result.events), file), [
+      `created web-lock report web-locks @${line("const held = locks.request('report'")}`,
+      `wait report[report] T1 @${line("const held = locks.request('report'")}`,
+      `acquired report[report] T1 @${line("const held = locks.request('report'")}`,
+      // main's later requests are one flow (T2); the first ran in its first synchronous segment.
+      `wait report[report] T2 @${line('ifAvailable: true')}`,
+      'wait-ended report T2 unavailable',
+      `wait report[report] T2 @${line('signal: controller.signal')}`,
+      'wait-ended report T2 aborted',
+      `wait report[report] T2 @${line('steal: true')}`,
+      `acquired report[report] T2 steal @${line('steal: true')}`,
+      'released report[report] T2',
+      `wait report[report] T2 @${line('a plain request gets the lock')}`,
+      `acquired report[report] T2 @${line('a plain request gets the lock')}`,
+      'released report[report] T2',
+      // The writer's callback ends after the lock was stolen from it: the model takes this release as no news.
+      'released report[report] T1',
+    ]);
   });
 
   it('futex locks across workers: the holder thread is inferred from compareExchange, the barrier counter is not a lock', async () => {

@@ -169,6 +169,25 @@ test('Web Locks: shared requests with no writer ahead never deadlock on shared h
   assert.deepEqual(sim.graph.detectDeadlocks(sim.now), []);
 });
 
+test('Web Locks steal: the holder loses the lock at the steal; its later release is no news, not a release by a non-holder', () => {
+  const sim = new Sim();
+  sim.create('weblock:1:report', 'web-lock', 'report');
+  sim.create('1:0:m', 'mutex', 'cache');
+  sim.take('1:0:writer', 'weblock:1:report');
+  // The writer waits for a mutex the auditor holds; the auditor then steals the report lock.
+  sim.take('1:0:auditor', '1:0:m');
+  sim.wait('1:0:writer', '1:0:m');
+  // A steal request never waits (the agent sends it with timeoutMs 0), so it closes no cycle.
+  assert.deepEqual(sim.wait('1:0:auditor', 'weblock:1:report', { timeoutMs: 0 }), []);
+  assert.deepEqual(sim.event(1, 0, { type: 'lock-acquired', ts: 0, resourceId: 'weblock:1:report', taskId: '1:0:auditor', steal: true }), []);
+  assert.deepEqual([...(sim.graph.resource('weblock:1:report')?.holders.keys() ?? [])], ['1:0:auditor']);
+  assert.deepEqual(sim.graph.detectDeadlocks(sim.now), [], 'the steal broke the cycle');
+  assert.deepEqual(sim.release('1:0:writer', 'weblock:1:report'), []);
+  assert.deepEqual([...(sim.graph.resource('weblock:1:report')?.holders.keys() ?? [])], ['1:0:auditor'], "the writer's late release leaves the auditor's hold");
+  assert.deepEqual(sim.release('1:0:auditor', 'weblock:1:report'), []);
+  assert.deepEqual(sim.findings, []);
+});
+
 test('keyed locks: a resource per key; keys taken in opposite orders deadlock', () => {
   const sim = new Sim();
   sim.create('1:0:k', 'keyed-lock', 'locks');

@@ -62,6 +62,8 @@ export interface Holding {
   ts: number;
   emitted: boolean;
   released: boolean;
+  /** Taken by force (Web Locks `steal`). */
+  steal?: boolean;
 }
 
 export interface Waiter {
@@ -358,7 +360,7 @@ export class LockTracker {
   }
 
   /** A grant: after `waiter`, or at once (then `site` when the caller took one). Positional: on the hot path. */
-  acquired(resource: Resource, task: TaskCell, waiter?: Waiter, site?: SourceSite, permits?: number, key?: string, mode?: LockMode): Holding {
+  acquired(resource: Resource, task: TaskCell, waiter?: Waiter, site?: SourceSite, permits?: number, key?: string, mode?: LockMode, steal?: boolean): Holding {
     resource.acquisitions++;
     // An uncontended hold past the detailed budget takes no clock reading (~45 ns): if it is ever
     // reported (somebody waits), it carries the time it was reported.
@@ -368,6 +370,7 @@ export class LockTracker {
     if (key !== undefined) holding.key = key;
     if (permits !== undefined) holding.permits = permits;
     if (mode !== undefined) holding.mode = mode;
+    if (steal === true) holding.steal = true;
     const where = waiter?.site ?? site;
     if (where) holding.site = where;
     resource.holdings.push(holding);
@@ -431,6 +434,7 @@ export class LockTracker {
     if (holding.key !== undefined) event.key = holding.key;
     if (holding.permits !== undefined) event.permits = holding.permits;
     if (holding.site) event.site = holding.site;
+    if (holding.steal === true) event.steal = true;
     this.emit(event);
     this.flushIfShared(holding.resource);
   }

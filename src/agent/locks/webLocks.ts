@@ -3,7 +3,8 @@
  * is patched: every request is a `lock-wait` (the grant is always asynchronous), the callback call
  * is the grant (`null` with ifAvailable: `lock-wait-ended` unavailable), the settling of what the
  * callback returned is the release (the lock manager itself waits on it, so the reaction changes
- * nothing), and an abort of the request's signal before the grant ends the wait. The callback runs
+ * nothing), and an abort of the request's signal before the grant ends the wait. A grant with
+ * `steal` says so: the holders it took the lock from lose it then, not when their callbacks end. The callback runs
  * in the requesting task. The resource id is shared by the threads of the process:
  * `weblock:<pid>:<name>`; every thread announces the names it uses.
  */
@@ -44,7 +45,9 @@ export function installWebLocks(tracker: LockTracker, lockManager: unknown): boo
         cell = tasks.enter(stack);
         resource = resourceOf(name, tracker.site(stack));
         mode = options?.mode === 'shared' ? 'shared' : 'exclusive';
-        waiter = tracker.wait(resource, cell, { key: name, mode, timeoutMs: options?.ifAvailable === true ? 0 : undefined, stack });
+        // ifAvailable and steal never wait: a request that cannot wait closes no cycle.
+        const neverWaits = options?.ifAvailable === true || options?.steal === true;
+        waiter = tracker.wait(resource, cell, { key: name, mode, timeoutMs: neverWaits ? 0 : undefined, stack });
         const signal = options?.signal;
         if (signal !== undefined && typeof signal.addEventListener === 'function') {
           const w = waiter;
@@ -61,7 +64,7 @@ export function installWebLocks(tracker: LockTracker, lockManager: unknown): boo
         }
         let holding: Holding | undefined;
         try {
-          holding = tracker.acquired(resource, cell, waiter, undefined, undefined, name, mode);
+          holding = tracker.acquired(resource, cell, waiter, undefined, undefined, name, mode, options?.steal === true);
         } catch {
           holding = undefined;
         }
