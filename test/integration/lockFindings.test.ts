@@ -6,7 +6,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildSync } from 'esbuild';
 import type { Finding, FindingParticipant, Report } from '../../src/protocol/report';
 import { EXIT_HANG_FOUND } from '../../src/protocol/report';
 import type { GridlockRun, Ran } from '../helpers/runGridlock';
@@ -104,6 +107,38 @@ test('async-mutex waitForUnlock: two tasks each holding a mutex and waiting for 
   assertUnchanged(correct, bare);
   assert.equal(correct.stdout, 'started\nreloaded\nrefreshed\n');
   assert.deepEqual(correct.report?.findings.map((f) => f.kind), []);
+});
+
+test('async-mutex bundled into the program by esbuild: tracked where Node has in-thread module hooks (22.15+, 24), at the lines of the program in the bundle; left alone on Node 20', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlock-bundle-'));
+  try {
+    const bundle = path.join(dir, 'transfer.js');
+    buildSync({ entryPoints: [path.join(repoRoot, 'test', 'fixtures', 'bundled', 'transfer.js')], bundle: true, platform: 'node', outfile: bundle, logLevel: 'error' });
+    assert.doesNotMatch(fs.readFileSync(bundle, 'utf8'), /require\("async-mutex"\)/, 'the library is inlined, not required');
+    const [bare, run] = await Promise.all([runToEnd(testNode, [bundle]), runGridlock([testNode, bundle], { timeoutMs: 60_000 })]);
+    assert.deepEqual([bare.code, bare.stdout], [0, 'started\n'], 'the deadlock drains silently without Gridlock');
+    const inThreadHooks = execFileSync(testNode, ['-p', "typeof require('node:module').registerHooks"], { encoding: 'utf8' }).trim() === 'function';
+    if (!inThreadHooks) {
+      assertUnchanged(run, bare);
+      assert.deepEqual(run.report?.resources, []);
+      return;
+    }
+    assert.equal(run.code, EXIT_HANG_FOUND, show(run));
+    assert.equal(run.stdout, 'started\n');
+    assert.deepEqual(
+      run.report?.resources.map((r) => [r.name, r.library, r.site?.line]),
+      [
+        ['checking', 'async-mutex@bundled', lineOf(bundle, 'var checking = new')],
+        ['savings', 'async-mutex@bundled', lineOf(bundle, 'var savings = new')],
+      ],
+    );
+    const deadlock = only(run, 'deadlock');
+    assert.deepEqual(lines(byRole(deadlock, 'waits')), sorted([lineOf(bundle, 'await savings.acquire()', 1), lineOf(bundle, 'await checking.acquire()', 2)]));
+    assert.deepEqual(lines(byRole(deadlock, 'holds')), sorted([lineOf(bundle, 'await checking.acquire()', 1), lineOf(bundle, 'await savings.acquire()', 2)]));
+    assert.ok(deadlock.participants.every((p) => p.site?.file === bundle), 'every site is in the bundle');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('Web Locks taken in opposite orders by two worker threads: a deadlock naming both threads and lines, before the threads exit (Node 24.5+; elsewhere the fixture says so)', async () => {

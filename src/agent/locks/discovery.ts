@@ -23,10 +23,13 @@
  * - Only the package's entry files (package.json main / exports ".") must have the shape the adapter
  *   knows; when an entry does not, the library is left alone and the thread's hello is sent again
  *   with a note. Other files of the package are offered quietly (async-mutex's lib/withTimeout.js).
- * - Bundled copies (the library inlined into the program's own bundle) are not found.
+ * - Copies bundled by esbuild into the program's own file are found on Node with in-thread hooks
+ *   (bundled.ts); minified bundles and Node 20 are not.
  */
 import type { BuiltinMap } from '../builtins';
+import type { BundledRange } from './bundled';
 import { ADOPT_KEY, PackageEntries, entryOfWrapper, wrappedUrl, wrapperSource } from './esmWrapper';
+import { BUNDLED_KEY, rewriteBundle, wrapCommonJsHelper } from './bundled';
 
 /** Adopts a library's exports: true (patched), false (not recognised), or a replacement for `module.exports` (CommonJS only). */
 export type Adopter = (exports: unknown, library: string, packageDir: string) => boolean | { replace: unknown } | { replaceDefault: unknown };
@@ -66,6 +69,8 @@ export function installDiscovery(
   adopters: Map<string, Adopter>,
   onNote: (note: string) => void,
   esHooks?: OffThreadHooks,
+  /** A loaded file holds bundled copies of watched packages at these lines. */
+  onBundle: (file: string, ranges: BundledRange[]) => void = () => undefined,
 ): Discovery {
   const Module = builtins.module as unknown as {
     register?: (specifier: string, options: { data: unknown }) => void;
@@ -166,8 +171,51 @@ export function installDiscovery(
       writable: false,
     });
   };
+  /** A bundled copy's file, its factory just ran: its exports go to the adapter (bundled.ts). */
+  const adoptBundled = (name: string, file: string, exports: unknown): unknown => {
+    const adopter = adopters.get(name);
+    if (adopter === undefined || (typeof exports !== 'object' && typeof exports !== 'function') || exports === null || adopted.has(exports)) return undefined;
+    adopted.add(exports);
+    const library = `${name}@bundled`;
+    let result: ReturnType<Adopter>;
+    try {
+      result = adopter(exports, library, `bundled:${name}/`);
+    } catch {
+      result = false;
+    }
+    if (result === false) {
+      // Only the package's entry is expected to have the shape the adapter knows.
+      if (/(?:^|\/)index\.c?js$/.test(file) && !noted.has(library)) {
+        noted.add(library);
+        onNote(`${library} not tracked: not a version the agent recognises`);
+      }
+      return undefined;
+    }
+    discovery.seen.add(library);
+    return typeof result === 'object' && 'replace' in result ? result.replace : undefined;
+  };
+  const bundleSource = (url: string, result: LoadResult): LoadResult => {
+    if (result.format === 'module' || typeof result.source !== 'string') return result;
+    const rewritten = rewriteBundle(result.source, watched);
+    if (rewritten === undefined) return result;
+    onBundle(url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url, rewritten.ranges);
+    return { ...result, source: rewritten.source };
+  };
+
   if (typeof Module.registerHooks === 'function') {
     defineAdopt();
+    Object.defineProperty(globalThis, BUNDLED_KEY, {
+      value: (helper: unknown): unknown => {
+        try {
+          return typeof helper === 'function' ? wrapCommonJsHelper(helper as Parameters<typeof wrapCommonJsHelper>[0], watched, adoptBundled) : helper;
+        } catch {
+          return helper; // never into the program
+        }
+      },
+      enumerable: false,
+      configurable: false,
+      writable: false,
+    });
     Module.registerHooks({
       resolve(specifier, context, next) {
         const result = next(specifier, context);
@@ -180,7 +228,14 @@ export function installDiscovery(
       },
       load(url, context, next) {
         const entryUrl = entryOfWrapper(url);
-        if (entryUrl === undefined) return next(url, context);
+        if (entryUrl === undefined) {
+          const result = next(url, context);
+          try {
+            return bundleSource(url, result);
+          } catch {
+            return result;
+          }
+        }
         const result = next(entryUrl, context);
         try {
           return result.format === 'module' ? { ...result, source: wrapperSource(entryUrl, result.source), shortCircuit: true } : result;

@@ -83,7 +83,7 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
       onNote(`${what} not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
-  if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote, offThreadHooks(context, fs)));
+  if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote, offThreadHooks(context, fs), (file, ranges) => tracker.addLibraryLines(file, ranges)));
   attempt('Web Locks', () => {
     const workerThreads = builtin('worker_threads') as { locks?: unknown } | undefined;
     const manager = workerThreads?.locks;

@@ -111,6 +111,8 @@ export class LockTracker {
   private readonly names = new Map<string, string | null>();
   /** Directories of tracked libraries: their frames are never a site. */
   readonly libraryDirs: string[] = [];
+  /** Lines of bundles that hold tracked libraries (bundled.ts): never a site either. */
+  private readonly libraryLines = new Map<string, Array<{ from: number; to: number }>>();
   private readonly quietWaiters = new Set<Waiter>();
   private quietTimer: { unref(): unknown } | undefined;
   private quietPeriod = 0;
@@ -145,7 +147,19 @@ export class LockTracker {
   }
 
   private withoutLibraries(stack: StackFrames): StackFrames {
-    return stack.filter((frame) => !HELPERS.test(frame.file) && !this.libraryDirs.some((dir) => frame.file.startsWith(dir)));
+    return stack.filter((frame) => !HELPERS.test(frame.file) && !this.libraryDirs.some((dir) => frame.file.startsWith(dir)) && !this.inBundledLibrary(frame));
+  }
+
+  /** Remembers the lines of a bundle that hold tracked libraries and their helpers. */
+  addLibraryLines(file: string, ranges: ReadonlyArray<{ from: number; to: number }>): void {
+    if (this.libraryLines.size >= MAX_CACHED_FILES) this.libraryLines.clear();
+    this.libraryLines.set(file, ranges.map(({ from, to }) => ({ from, to })));
+  }
+
+  private inBundledLibrary(frame: SourceSite): boolean {
+    if (this.libraryLines.size === 0) return false;
+    const ranges = this.libraryLines.get(frame.file);
+    return ranges !== undefined && ranges.some((r) => frame.line >= r.from && frame.line <= r.to);
   }
 
   /** The program's site on the current stack. */
