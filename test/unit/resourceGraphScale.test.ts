@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { Sim, at, prng } from './resourceGraphSim';
+import { Sim, busyGraph } from './resourceGraphSim';
 
 const N = 10_000;
 
@@ -25,24 +25,9 @@ function report(t: TestContext, what: string, times: number[]): void {
   t.diagnostic(`${what}: median ${s.median.toFixed(4)} ms, p99 ${s.p99.toFixed(4)} ms, max ${s.max.toFixed(3)} ms over ${times.length} events`);
 }
 
-/** 10,000 mutexes each held by a task; every task but the last then waits for a random later mutex (no cycle). */
-function busyGraph(): { sim: Sim; waits: number[] } {
-  const sim = new Sim();
-  const rand = prng(42);
-  for (let i = 0; i < N; i++) {
-    sim.create(`1:0:r${i}`, 'mutex', `m${i}`, { site: at(i) });
-    sim.take(`1:${i % 8}:t${i}`, `1:0:r${i}`, { site: at(i) });
-  }
-  const waits: number[] = [];
-  for (let i = 0; i < N - 1; i++) {
-    const j = i + 1 + Math.floor(rand() * (N - 1 - i));
-    waits.push(timed(() => sim.wait(`1:${i % 8}:t${i}`, `1:0:r${j}`, { site: at(i + N) })));
-  }
-  return { sim, waits };
-}
-
 test('10,000 held mutexes and a random waits-for DAG: no finding; a 2-cycle and a cycle through the whole DAG are each found', (t) => {
-  const { sim, waits } = busyGraph();
+  const waits: number[] = [];
+  const sim = busyGraph(N, (wait) => waits.push(timed(wait)));
   report(t, 'wait among 10k held mutexes (random waits-for DAG)', waits);
   assert.deepEqual(sim.findings, []);
   // A two-task cycle closing among them.

@@ -95,3 +95,21 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * `n` mutexes each held by its own task; then every task but the last waits for a random later
+ * mutex (a waits-for DAG: no finding). `runWait` runs each of those waits (to time it).
+ */
+export function busyGraph(n: number, runWait: (wait: () => void) => void = (wait) => wait()): Sim {
+  const sim = new Sim();
+  const rand = prng(42);
+  for (let i = 0; i < n; i++) {
+    sim.create(`1:0:r${i}`, 'mutex', `m${i}`, { site: at(i) });
+    sim.take(`1:${i % 8}:t${i}`, `1:0:r${i}`, { site: at(i) });
+  }
+  for (let i = 0; i < n - 1; i++) {
+    const j = i + 1 + Math.floor(rand() * (n - 1 - i));
+    runWait(() => void sim.wait(`1:${i % 8}:t${i}`, `1:0:r${j}`, { site: at(i + n) }));
+  }
+  return sim;
+}
