@@ -20,12 +20,13 @@
  * library's object (WeakMap) and forgotten with it; line and name caches are bounded.
  */
 import type { AgentEvent, SourceSite, StackFrames } from '../../protocol/agentEvents';
-import type { LockMode, ResourceCreatedEvent, ResourceEvent, ResourceKind } from '../../protocol/resourceEvents';
+import type { LockMode, LockWaitEndedEvent, ResourceCreatedEvent, ResourceEvent, ResourceKind } from '../../protocol/resourceEvents';
 import type { AgentContext } from '../context';
 import type { PendingWaits } from '../pending';
 import type { BuiltinMap } from '../builtins';
 import type { TaskCell, Tasks } from './tasks';
 import { captureStack, captureUnformatted, framesOf } from '../stacks';
+import { SourceNames } from './sourceNames';
 
 export const DETAILED_ACQUISITIONS = 256;
 /** An undetailed async wait is sent once it has lasted this long (between 1× and 2× of it). */
@@ -34,8 +35,8 @@ export const QUIET_WAIT_MS = 20;
 const QUIET_STACK_FRAMES = 12;
 /** Compiler helpers the libraries call through: never the program's site. */
 const HELPERS = /\/node_modules\/(?:tslib|@babel\/runtime|regenerator-runtime|@swc\/helpers)\//;
-const MAX_CACHED_FILES = 64;
-const MAX_CACHED_NAMES = 1024;
+/** Bundles whose library lines are remembered (bundled.ts), at the most. */
+const MAX_BUNDLES = 64;
 
 export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant'> {
   id: string;
@@ -99,16 +100,10 @@ export interface ResourceInit {
   reentrant?: boolean;
 }
 
-/** Ways a creating line names what it creates, most specific first. */
-const DECLARATIONS = [/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=(?!=)/, /\bthis\.(#?[A-Za-z_$][\w$]*)\s*=(?!=)/, /([A-Za-z_$][\w$]*)\s*:\s*(?:new\b|[\w$.]+\()/, /([A-Za-z_$][\w$.]*)\s*=(?!=)\s*(?:new\b|[\w$.]+\()/];
-const DECLARATION = DECLARATIONS[0];
-const RECEIVER = /([A-Za-z_$#][\w$.#]*)\s*\.\s*(?:acquire|acquireAsync|runExclusive|tryAcquire|request|add|push|run|exec|lock)\b/;
-
 export class LockTracker {
   private nextResource = 0;
   private readonly kindCounts = new Map<string, number>();
-  private readonly files = new Map<string, string[] | null>();
-  private readonly names = new Map<string, string | null>();
+  private readonly sourceNames: SourceNames;
   /** Directories of tracked libraries: their frames are never a site. */
   readonly libraryDirs: string[] = [];
   /** Lines of bundles that hold tracked libraries (bundled.ts): never a site either. */
@@ -122,9 +117,10 @@ export class LockTracker {
     readonly context: AgentContext,
     readonly tasks: Tasks,
     private readonly pending: PendingWaits,
-    private readonly fs: BuiltinMap['fs'] | undefined,
+    fs: BuiltinMap['fs'] | undefined,
     private readonly timers?: BuiltinMap['timers'],
   ) {
+    this.sourceNames = new SourceNames(fs);
     // Held-back waits are what a draining or exiting thread is stuck in: they go first.
     context.beforeDrain.add(() => this.reportQuietWaits(Infinity));
   }
@@ -152,7 +148,7 @@ export class LockTracker {
 
   /** Remembers the lines of a bundle that hold tracked libraries and their helpers. */
   addLibraryLines(file: string, ranges: ReadonlyArray<{ from: number; to: number }>): void {
-    if (this.libraryLines.size >= MAX_CACHED_FILES) this.libraryLines.clear();
+    if (this.libraryLines.size >= MAX_BUNDLES) this.libraryLines.clear();
     this.libraryLines.set(file, ranges.map(({ from, to }) => ({ from, to })));
   }
 
@@ -173,7 +169,7 @@ export class LockTracker {
       id: init.id ?? `${this.prefix}:r${++this.nextResource}`,
       kind: init.kind,
       library: init.library,
-      name: init.name ?? this.nameAt(creationSite, DECLARATION) ?? this.nameAt(init.useSite, RECEIVER) ?? this.defaultName(init.kind),
+      name: init.name ?? this.sourceNames.declaredAt(creationSite) ?? this.sourceNames.receiverAt(init.useSite) ?? this.defaultName(init.kind),
       announced: false,
       acquisitions: 0,
       holdings: [],
@@ -209,13 +205,7 @@ export class LockTracker {
 
   /** Past the detailed budget, a wait of an async library may be held back (see the cost policy). */
   private mayWaitQuietly(resource: Resource): boolean {
-    return (
-      resource.acquisitions >= DETAILED_ACQUISITIONS &&
-      this.timers !== undefined &&
-      resource.kind !== 'futex' &&
-      resource.kind !== 'web-lock' &&
-      !resource.id.startsWith('published:')
-    );
+    return resource.acquisitions >= DETAILED_ACQUISITIONS && this.timers !== undefined && resource.kind !== 'futex' && !isShared(resource);
   }
 
   /** An uncontended mutex grant past the detailed budget, with nobody waiting: nothing allocated. */
@@ -311,10 +301,7 @@ export class LockTracker {
   private holdBack(waiter: Waiter): void {
     if (this.quietTimer === undefined) {
       try {
-        this.quietPeriodStart = this.context.now();
-        const timer = (this.timers as BuiltinMap['timers']).setTimeout(this.checkQuietWaits, QUIET_WAIT_MS);
-        timer.unref();
-        this.quietTimer = timer;
+        this.startCheckPeriod();
       } catch {
         // no timer: the wait is sent now
         waiter.since = this.context.now();
@@ -333,16 +320,19 @@ export class LockTracker {
       // Waits begun before this period have lasted at least one whole period.
       this.reportQuietWaits(this.quietPeriod);
       this.quietPeriod++;
-      if (this.quietWaiters.size > 0) {
-        this.quietPeriodStart = this.context.now();
-        const timer = (this.timers as BuiltinMap['timers']).setTimeout(this.checkQuietWaits, QUIET_WAIT_MS);
-        timer.unref();
-        this.quietTimer = timer;
-      }
+      if (this.quietWaiters.size > 0) this.startCheckPeriod();
     } catch {
       // never into the program
     }
   };
+
+  /** A check period begins now; its end is checked by an unref'd timer (it keeps nothing alive). */
+  private startCheckPeriod(): void {
+    const timer = (this.timers as BuiltinMap['timers']).setTimeout(this.checkQuietWaits, QUIET_WAIT_MS);
+    timer.unref();
+    this.quietTimer = timer;
+    this.quietPeriodStart = this.context.now();
+  }
 
   /** Sends the held-back waits begun before check period `before` (Infinity: all of them). */
   private reportQuietWaits(before: number): void {
@@ -353,7 +343,7 @@ export class LockTracker {
     }
   }
 
-  waitEnded(waiter: Waiter, reason: 'timeout' | 'cancelled' | 'aborted' | 'unavailable' | 'error' | 'unlocked'): void {
+  waitEnded(waiter: Waiter, reason: LockWaitEndedEvent['reason']): void {
     if (waiter.done) return;
     const reported = waiter.reported;
     this.finishWait(waiter);
@@ -425,7 +415,7 @@ export class LockTracker {
    * thread can drain and exit.
    */
   private flushIfShared(resource: Resource): void {
-    if (resource.kind === 'web-lock' || resource.id.startsWith('published:')) this.context.channel.flush();
+    if (isShared(resource)) this.context.channel.flush();
   }
 
   /** The holding a release without a ticket ends: the releasing task's own (oldest), else the oldest. */
@@ -459,57 +449,13 @@ export class LockTracker {
     return `${kind} #${n}`;
   }
 
-  /** A name read from the source line at `site` with `pattern` (cached per site). */
-  nameAt(site: SourceSite | undefined, pattern: RegExp): string | undefined {
-    if (site === undefined) return undefined;
-    const cacheKey = `${pattern === DECLARATION ? 'd' : 'r'}${site.file}:${site.line}:${site.column}`;
-    const cached = this.names.get(cacheKey);
-    if (cached !== undefined) return cached ?? undefined;
-    let name: string | null = null;
-    try {
-      const line = this.line(site.file, site.line);
-      if (line !== undefined) {
-        const patterns = pattern === DECLARATION ? DECLARATIONS : [pattern];
-        const text = pattern === RECEIVER ? line.slice(Math.max(0, site.column - 80)) : line;
-        for (const candidate of patterns) {
-          const match = candidate.exec(text);
-          if (match !== null) {
-            name = match[1];
-            break;
-          }
-        }
-      }
-    } catch {
-      name = null;
-    }
-    if (this.names.size >= MAX_CACHED_NAMES) this.names.clear();
-    this.names.set(cacheKey, name);
-    return name ?? undefined;
-  }
-
-  /** The source line at `site` (cached per file), when the file can be read. */
+  /** The source line at `site`, when the file can be read. */
   sourceLine(site: SourceSite): string | undefined {
-    try {
-      return this.line(site.file, site.line);
-    } catch {
-      return undefined;
-    }
+    return this.sourceNames.lineAt(site);
   }
+}
 
-  private line(file: string, line: number): string | undefined {
-    let lines = this.files.get(file);
-    if (lines === undefined) {
-      lines = null;
-      try {
-        let path = file;
-        if (path.startsWith('file://')) path = decodeURIComponent(new URL(path).pathname);
-        if (this.fs !== undefined && path.startsWith('/')) lines = this.fs.readFileSync(path, 'utf8').split('\n');
-      } catch {
-        lines = null;
-      }
-      if (this.files.size >= MAX_CACHED_FILES) this.files.clear();
-      this.files.set(file, lines);
-    }
-    return lines?.[line - 1];
-  }
+/** A lock other threads or processes share (Web Locks, published with an id): its events leave at once. */
+function isShared(resource: Resource): boolean {
+  return resource.kind === 'web-lock' || resource.id.startsWith('published:');
 }
