@@ -49,25 +49,11 @@ export function isAgentFile(file: string): boolean {
  * most of a stack's cost. For waits that are read only if they last (LockTracker's quiet waits).
  */
 export function captureUnformatted(below: (...args: never[]) => unknown, limit: number): { stack?: unknown } | undefined {
-  const saved = OriginalError.stackTraceLimit;
-  try {
-    OriginalError.stackTraceLimit = limit;
-  } catch {
-    // a frozen Error: take what the limit gives
-  }
-  try {
+  return withStackLimit(limit, () => {
     const holder: { stack?: unknown } = {};
     OriginalError.captureStackTrace(holder, below);
     return holder;
-  } catch {
-    return undefined;
-  } finally {
-    try {
-      OriginalError.stackTraceLimit = saved;
-    } catch {
-      // frozen
-    }
-  }
+  });
 }
 
 /** The frames of a stack taken by {@link captureUnformatted}, without the agent's. */
@@ -80,6 +66,11 @@ export function framesOf(unformatted: { stack?: unknown }): StackFrames {
 }
 
 function rawStack(limit: number): string {
+  return withStackLimit(limit, () => String(new OriginalError().stack ?? '')) ?? '';
+}
+
+/** Runs `take` with Error.stackTraceLimit at `limit` (a frozen Error keeps its own), then puts it back; undefined when `take` throws. */
+function withStackLimit<T>(limit: number, take: () => T): T | undefined {
   const saved = OriginalError.stackTraceLimit;
   try {
     OriginalError.stackTraceLimit = limit;
@@ -87,9 +78,9 @@ function rawStack(limit: number): string {
     // a frozen Error: take what the limit gives
   }
   try {
-    return String(new OriginalError().stack ?? '');
+    return take();
   } catch {
-    return '';
+    return undefined;
   } finally {
     try {
       OriginalError.stackTraceLimit = saved;
@@ -118,8 +109,8 @@ export function parseFrames(text: string): StackFrames {
 
 /** The current stack, innermost first, without the agent's frames. */
 export function captureStack(maxFrames = 24): StackFrames {
-  // Room for the agent's own frames above the caller's.
-  return parseFrames(rawStack(maxFrames + 8))
+  // Room for the agent's own frames above the caller's (withStackLimit's two among them).
+  return parseFrames(rawStack(maxFrames + 10))
     .filter((frame) => !isAgentFile(frame.file))
     .slice(0, maxFrames);
 }

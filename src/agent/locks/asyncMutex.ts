@@ -118,6 +118,9 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
   });
 
   const couldLock = (sp as Record<string, (this: object, weight: number, priority: number) => boolean>)._couldLockImmediately;
+  /** Whether asking `sem` for `permits` (the library's defaults applied) has to wait, as the library decides it. */
+  const mustWait = (sem: object, permits: unknown, priority: number | undefined): boolean =>
+    typeof permits === 'number' && permits > 0 && !couldLock.call(sem, permits, priority === undefined ? 0 : priority);
 
   patchMethod<(this: object, weight?: number, priority?: number) => Promise<unknown>>(sp, 'acquire', (original) =>
     function acquire(this: object, weight?: number, priority?: number) {
@@ -128,7 +131,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
         const resource = resourceOf(this);
         if (resource !== undefined) {
           const permitsAsked = weight === undefined ? 1 : weight;
-          const wait = typeof permitsAsked === 'number' && permitsAsked > 0 && !couldLock.call(this, permitsAsked, priority === undefined ? 0 : priority);
+          const wait = mustWait(this, permitsAsked, priority);
           const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
           const task = tasks.enter(stack);
           const permits = resource.kind === 'semaphore' ? permitsAsked : undefined;
@@ -181,7 +184,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
         try {
           const resource = resourceOf(this);
           const permitsAsked = weight === undefined ? 1 : weight;
-          if (resource !== undefined && typeof permitsAsked === 'number' && permitsAsked > 0 && !couldLock.call(this, permitsAsked, priority === undefined ? 0 : priority)) {
+          if (resource !== undefined && mustWait(this, permitsAsked, priority)) {
             const stack = tracker.wantsStack(resource, true) ? tracker.stack() : undefined;
             plan = { resource, task: tasks.enter(stack), stack };
             if (resource.kind === 'semaphore') plan.permits = permitsAsked;

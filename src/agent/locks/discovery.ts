@@ -85,21 +85,17 @@ export function installDiscovery(
   const adopted = new WeakSet<object>();
   const noted = new Set<string>();
 
-  /** Hands `exports` of the package at `file` to its adapter. `quiet`: a failed shape check is not noted. */
-  const adopt = (file: string, exports: unknown, quiet: boolean): { replace: unknown } | { replaceDefault: unknown } | undefined => {
-    const match = /^(.*\/node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(file);
-    if (match === null) return undefined;
-    const [, dir, name] = match;
-    const adopter = adopters.get(name);
-    if (adopter === undefined) return undefined;
-    if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null || adopted.has(exports)) return undefined;
+  /** True the first time these exports (an object or function) are seen: they are the adapter's to look at. */
+  const claim = (exports: unknown): exports is object => {
+    if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null || adopted.has(exports)) return false;
     adopted.add(exports);
-    const library = `${name}@${packages.versionOf(dir)}`;
-    // Only the package's entry files are expected to have the shape the adapter knows.
-    if (!packages.isEntry(dir, file)) quiet = true;
-    let result: boolean | { replace: unknown } | { replaceDefault: unknown };
+    return true;
+  };
+  /** Runs the adapter; a shape it does not know is noted once per library unless `quiet`. */
+  const handOver = (adopter: Adopter, exports: object, library: string, dir: string, quiet: boolean): { replace: unknown } | { replaceDefault: unknown } | undefined => {
+    let result: ReturnType<Adopter>;
     try {
-      result = adopter(exports, library, `${dir}/`);
+      result = adopter(exports, library, dir);
     } catch {
       result = false;
     }
@@ -112,6 +108,17 @@ export function installDiscovery(
     }
     discovery.seen.add(library);
     return result === true ? undefined : result;
+  };
+
+  /** Hands `exports` of the package at `file` to its adapter. `quiet`: a failed shape check is not noted. */
+  const adopt = (file: string, exports: unknown, quiet: boolean): { replace: unknown } | { replaceDefault: unknown } | undefined => {
+    const match = /^(.*\/node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(file);
+    if (match === null) return undefined;
+    const [, dir, name] = match;
+    const adopter = adopters.get(name);
+    if (adopter === undefined || !claim(exports)) return undefined;
+    // Only the package's entry files are expected to have the shape the adapter knows.
+    return handOver(adopter, exports, `${name}@${packages.versionOf(dir)}`, `${dir}/`, quiet || !packages.isEntry(dir, file));
   };
 
   // The CommonJS cache: a module of a watched package is seen when Node stores it there (before it
@@ -174,25 +181,10 @@ export function installDiscovery(
   /** A bundled copy's file, its factory just ran: its exports go to the adapter (bundled.ts). */
   const adoptBundled = (name: string, file: string, exports: unknown): unknown => {
     const adopter = adopters.get(name);
-    if (adopter === undefined || (typeof exports !== 'object' && typeof exports !== 'function') || exports === null || adopted.has(exports)) return undefined;
-    adopted.add(exports);
-    const library = `${name}@bundled`;
-    let result: ReturnType<Adopter>;
-    try {
-      result = adopter(exports, library, `bundled:${name}/`);
-    } catch {
-      result = false;
-    }
-    if (result === false) {
-      // Only the package's entry is expected to have the shape the adapter knows.
-      if (/(?:^|\/)index\.c?js$/.test(file) && !noted.has(library)) {
-        noted.add(library);
-        onNote(`${library} not tracked: not a version the agent recognises`);
-      }
-      return undefined;
-    }
-    discovery.seen.add(library);
-    return typeof result === 'object' && 'replace' in result ? result.replace : undefined;
+    if (adopter === undefined || !claim(exports)) return undefined;
+    // Only the package's entry is expected to have the shape the adapter knows.
+    const result = handOver(adopter, exports, `${name}@bundled`, `bundled:${name}/`, !/(?:^|\/)index\.c?js$/.test(file));
+    return result !== undefined && 'replace' in result ? result.replace : undefined;
   };
   const bundleSource = (url: string, result: LoadResult): LoadResult => {
     if (result.format === 'module' || typeof result.source !== 'string') return result;
