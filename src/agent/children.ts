@@ -192,15 +192,15 @@ function unblockSync(context: AgentContext, method: string, threw: boolean, retu
 
 /**
  * A worker thread patches child_process when it first asks for it, not at start: few workers
- * start processes, and loading child_process (with net, dns and streams) costs a worker ~1.2 ms of
- * its ~20 ms start. Asked for means resolved, which an in-thread resolve hook sees for every
- * `require` and `import` (Node 22.15+, 24). What it cannot see (`process.getBuiltinModule`) is
- * patched on the thread's first turn of its loop, by an unref'd immediate that a worker ending
- * before it never pays for. Returns false where there are no in-thread hooks (Node 20: patch now).
+ * start processes, and loading child_process (with net, dgram, dns and streams: 17 internal
+ * modules) is the largest part of what the agent would add to a worker's start. Asked for means
+ * resolved, which an in-thread resolve hook sees for every `require` and `import` (Node 22.15+,
+ * 24), or fetched with `process.getBuiltinModule`, which is wrapped (the wrapper returns what the
+ * original returns). Returns false where there are no in-thread hooks (Node 20: patch now).
  */
 export function installChildHooksOnFirstUse(
   context: AgentContext,
-  builtins: Pick<BuiltinMap, 'util' | 'events' | 'module' | 'timers'>,
+  builtins: Pick<BuiltinMap, 'util' | 'events' | 'module'>,
   load: () => BuiltinMap['child_process'] | undefined,
   onNote: (note: string) => void,
 ): boolean {
@@ -208,7 +208,11 @@ export function installChildHooksOnFirstUse(
     registerHooks?: (hooks: { resolve: (specifier: string, context: unknown, next: (specifier: string, context: unknown) => unknown) => unknown }) => unknown;
   };
   if (typeof Module.registerHooks !== 'function') return false;
+  const owner = process as { getBuiltinModule?: (id: string) => unknown };
+  const getBuiltinModule = owner.getBuiltinModule;
+  if (typeof getBuiltinModule !== 'function') return false;
   let patched = false;
+  const isChildProcess = (id: unknown): boolean => id === 'child_process' || id === 'node:child_process';
   const patch = (): void => {
     if (patched) return;
     patched = true;
@@ -222,12 +226,20 @@ export function installChildHooksOnFirstUse(
       onNote(`child_process not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
+  const wrapper = {
+    getBuiltinModule(this: unknown, ...args: [string]): unknown {
+      if (!patched && isChildProcess(args[0])) patch();
+      return getBuiltinModule.apply(this, args);
+    },
+  }.getBuiltinModule;
+  const descriptor = Object.getOwnPropertyDescriptor(process, 'getBuiltinModule');
+  if (descriptor === undefined || !descriptor.writable || !descriptor.configurable) return false;
+  Object.defineProperty(process, 'getBuiltinModule', { ...descriptor, value: wrapper });
   Module.registerHooks({
     resolve(specifier, hookContext, next) {
-      if (!patched && (specifier === 'child_process' || specifier === 'node:child_process')) patch();
+      if (!patched && isChildProcess(specifier)) patch();
       return next(specifier, hookContext);
     },
   });
-  builtins.timers.setImmediate(patch).unref();
   return true;
 }

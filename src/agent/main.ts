@@ -176,7 +176,7 @@ function start(config: AgentConfig): void {
   let childHooksDeferred = false;
   if (!isMainThread && moduleBuiltin !== undefined && events !== undefined) {
     attempt('child_process', () => {
-      childHooksDeferred = installChildHooksOnFirstUse(context, { util, events, module: moduleBuiltin, timers }, () => builtin('child_process'), lateNote);
+      childHooksDeferred = installChildHooksOnFirstUse(context, { util, events, module: moduleBuiltin }, () => builtin('child_process'), lateNote);
     });
   }
   if (!childHooksDeferred) attempt('child_process', () => installChildHooks(context, { child_process: builtin('child_process')!, util, events: events! }));
