@@ -226,15 +226,17 @@ export function installChildHooksOnFirstUse(
       onNote(`child_process not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
-  const wrapper = {
-    getBuiltinModule(this: unknown, ...args: [string]): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(process, 'getBuiltinModule');
+  if (descriptor === undefined || !descriptor.writable || !descriptor.configurable) return false;
+  replaceMethod(
+    process,
+    'getBuiltinModule',
+    function getBuiltinModuleSeen(this: unknown, ...args: [string]): unknown {
       if (!patched && isChildProcess(args[0])) patch();
       return getBuiltinModule.apply(this, args);
     },
-  }.getBuiltinModule;
-  const descriptor = Object.getOwnPropertyDescriptor(process, 'getBuiltinModule');
-  if (descriptor === undefined || !descriptor.writable || !descriptor.configurable) return false;
-  Object.defineProperty(process, 'getBuiltinModule', { ...descriptor, value: wrapper });
+    getBuiltinModule.length,
+  );
   Module.registerHooks({
     resolve(specifier, hookContext, next) {
       if (!patched && isChildProcess(specifier)) patch();
