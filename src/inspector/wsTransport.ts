@@ -1,6 +1,15 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { Emitter } from '../common/emitter';
 import type { CdpTransport, TransportCloseInfo } from './transport';
+
+/**
+ * The `ws` package, loaded on the first connection: with it come http, https, tls and zlib, which
+ * `gridlock run` needs only for a thread dump, and would otherwise load before the program starts.
+ */
+function loadWs(): typeof WebSocket {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load; esbuild bundles it all the same
+  return require('ws') as typeof WebSocket;
+}
 
 /** Options of {@link WebSocketTransport.connect}. */
 export interface WsConnectOptions {
@@ -95,7 +104,7 @@ export class WebSocketTransport implements CdpTransport {
     return new Promise<WebSocketTransport>((resolve, reject) => {
       let ws: WebSocket;
       try {
-        ws = new WebSocket(url, { perMessageDeflate: false, followRedirects: false, maxPayload: 256 * 1024 * 1024 });
+        ws = new (loadWs())(url, { perMessageDeflate: false, followRedirects: false, maxPayload: 256 * 1024 * 1024 });
       } catch (error) {
         failure.message = `cannot connect to ${url}: ${(error as Error).message}`;
         reject(failure);
@@ -121,7 +130,7 @@ export class WebSocketTransport implements CdpTransport {
   }
 
   send(message: string): void {
-    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(message);
   }
 
