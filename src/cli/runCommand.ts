@@ -9,9 +9,12 @@ import type { RunOptions } from './args';
 import { lookupCommand } from './commandLookup';
 import { agentLoaderPath, nodeOptionsWithAgent } from './launchEnv';
 import { createLiveView, printSummary } from './output';
-import { killQuietly, waitUntilGone } from './procfs';
+import { isProcessAlive, killQuietly, waitUntilGone } from './procfs';
 import type { ProcessTree } from '../model/processTree';
 import { TrackingSession } from './trackingSession';
+
+/** How long a hung program whose main thread has exited may take to end before gridlock stops it. */
+const ENDING_GRACE_MS = 2000;
 
 /** How gridlock should end: with a status, or by re-raising the signal that killed the program. */
 export interface RunResult {
@@ -37,12 +40,19 @@ export async function runCommand(options: RunOptions, cwd = process.cwd()): Prom
   }
   const session = new TrackingSession((tree, resourcesOf) => createLiveView(tree, options, cwd, resourcesOf), cwd, options.stallMs, (found) => {
     if (options.keepRunning) return;
-    found.view.message(['stopping the program (use --keep-running to leave it running)']);
-    for (const p of found.tree.processes()) {
-      if (!p.alive) continue;
-      killQuietly(p.pid, 'SIGKILL');
-      found.killedByUs.add(p.pid);
-    }
+    const stop = (pid: number): void => {
+      found.tree.markStoppedByGridlock(pid);
+      killQuietly(pid, 'SIGKILL');
+      found.killedByUs.add(pid);
+    };
+    const alive = found.tree.processes().filter((p) => p.alive);
+    // A process whose main thread has exited is ending by itself (a deadlock found as its loop
+    // drained): it ends with its own status, unless it is still there after a grace period.
+    const ending = alive.filter((p) => p.threads.get(0)?.status === 'exited');
+    const running = alive.filter((p) => !ending.includes(p));
+    if (running.length > 0) found.view.message(['stopping the program (use --keep-running to leave it running)']);
+    for (const p of running) stop(p.pid);
+    if (ending.length > 0) setTimeout(() => ending.filter((p) => isProcessAlive(p.pid)).forEach((p) => stop(p.pid)), ENDING_GRACE_MS).unref();
   }, options.longHoldMs);
   hub.onRejected((r) =>
     session.view.message([

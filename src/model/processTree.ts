@@ -69,6 +69,8 @@ export interface ProcessModel {
   alive: boolean;
   exitCode: number | null;
   signal: string | null;
+  /** True when gridlock itself stopped it (after a hang finding): its signal is gridlock's, not the program's. */
+  stoppedByGridlock: boolean;
   startedAt: number;
   endedAt?: number;
   threads: Map<number, ThreadModel>;
@@ -243,6 +245,12 @@ export class ProcessTree {
     return [{ kind: 'process-started', pid }];
   }
 
+  /** Records that gridlock is stopping a process (it then ends of gridlock's signal). */
+  markStoppedByGridlock(pid: number): void {
+    const p = this.byPid.get(pid);
+    if (p) p.stoppedByGridlock = true;
+  }
+
   /** Records a process exit seen by the host (the root's exit, or a pid found gone). */
   exitProcess(pid: number, exitCode: number | null, signal: string | null, now: number): TreeChange[] {
     const p = this.ensureProcess(pid, now);
@@ -362,6 +370,7 @@ export class ProcessTree {
         alive: true,
         exitCode: null,
         signal: null,
+        stoppedByGridlock: false,
         startedAt: now,
         threads: new Map(),
         notes: [],

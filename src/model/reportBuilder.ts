@@ -21,6 +21,7 @@ export function buildReport(tree: ProcessTree, outcome: RunOutcome): Report {
     nodeVersion: p.nodeVersion,
     exitCode: p.exitCode,
     signal: p.signal,
+    ...(p.stoppedByGridlock && p.signal !== null ? { stoppedByGridlock: true as const } : {}),
     threads: [...p.threads.values()].sort((a, b) => a.threadId - b.threadId).map(reportThread),
   }));
   const notes = [...outcome.notes];

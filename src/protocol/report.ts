@@ -74,6 +74,8 @@ export interface ReportProcess {
   nodeVersion?: string;
   exitCode: number | null;
   signal: string | null;
+  /** Present when the process died of the signal gridlock sent it after a hang finding (`signal` is gridlock's, not the program's). */
+  stoppedByGridlock?: true;
   threads: ReportThread[];
 }
 

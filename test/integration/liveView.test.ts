@@ -53,7 +53,7 @@ test('on a terminal the tree is a panel at the bottom, below the program output,
   const header = lines.findLastIndex((l) => l.startsWith('── gridlock ──'));
   assert.ok(header >= 0, `the panel header is on the screen:\n${lines.join('\n')}`);
   const panel = lines.slice(header + 1, header + 8).join('\n');
-  assert.match(panel, /pid \d+ .*examples\/hang\/main\.js — killed by SIGKILL/);
+  assert.match(panel, /pid \d+ .*examples\/hang\/main\.js — stopped by gridlock \(SIGKILL\)/);
   assert.match(panel, /worker 1 'alice→bob' \(examples\/hang\/teller\.js\): ended with its process/);
   // (The forked audit process may not have started yet: the deadlock is found within half a second.)
 });

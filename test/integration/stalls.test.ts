@@ -34,8 +34,11 @@ test('main thread waiting in Atomics.wait for a worker that died at start-up is 
   assert.match(stall.message, /signaller/);
   assert.match(stall.message, /config file missing/);
   assert.equal(run.stdout, 'main: waiting for the signaller\n');
-  // The program was stopped by gridlock after the dump.
+  // The program was stopped by gridlock after the dump, and both the report and the summary say so.
   assert.equal(run.report?.signal, 'SIGKILL');
+  const root = run.report?.processes.find((p) => p.startedBy === null);
+  assert.equal(root?.stoppedByGridlock, true);
+  assert.match(run.stderr, /program stopped by gridlock \(SIGKILL\); gridlock exits with 86/);
 });
 
 test('dining philosophers blocked on each other\'s futex locks: the cycle, every thread with where it waits and what it holds', async () => {

@@ -42,3 +42,26 @@ test('a cycle of two async tasks on two mutexes is a deadlock finding that stops
   assert.ok(messages.some((m) => m.includes('Deadlock')), messages.join('\n'));
   assert.deepEqual(session.resources.resourcesForReport().map((r) => r.name).sort(), ['alice', 'bob']);
 });
+
+test('a process gridlock stops is shown as stopped by gridlock, with its main thread\'s own exit when that came first', () => {
+  const messages: string[] = [];
+  const session = new TrackingSession(() => quietView(messages), '/app', 400, () => {});
+  const hello = (pid: number): HubLine => ({ k: 't', p: pid, t: 0, s: seq++, e: [{ type: 'hello', ts: 1, pid, ppid: 1, threadId: 0, isMainThread: true, name: 'main', script: '/app/bank.js', argv: ['node', 'bank.js'], execPath: 'node', nodeVersion: 'v20.20.2', via: 'preload' }] });
+  session.handleLine(hello(8));
+  session.handleLine(hello(9));
+  session.handleLine(hello(10));
+  // pid 8: its loop drained and its main thread exited 0 just as gridlock stopped it.
+  session.handleLine({ k: 't', p: 8, t: 0, s: seq++, e: [{ type: 'exit', ts: 2, exitCode: 0 }] });
+  session.tree.markStoppedByGridlock(8);
+  session.processExited(8, null, 'SIGKILL');
+  // pid 9: hung, stopped by gridlock.
+  session.tree.markStoppedByGridlock(9);
+  session.processExited(9, null, 'SIGKILL');
+  // pid 10: gridlock's signal came too late, it had ended by itself.
+  session.tree.markStoppedByGridlock(10);
+  session.processExited(10, 0, null);
+  const text = renderTree(session.tree, '/app', session.resourceLines).join('\n');
+  assert.match(text, /pid 8 .*— stopped by gridlock \(SIGKILL\), as its main thread exited 0/);
+  assert.match(text, /pid 9 .*— stopped by gridlock \(SIGKILL\)$/m);
+  assert.match(text, /pid 10 .*— exited 0$/m);
+});
