@@ -10,6 +10,7 @@ export function newPool(): PoolState {
 /** Applies a `queue-stats` event. */
 export function applyQueueStats(pool: PoolState, e: QueueStatsEvent, now: number): void {
   pool.counters = { size: e.size, running: e.running, concurrency: e.concurrency, paused: e.paused, completed: e.completed, oldestWaitMs: e.oldestWaitMs, at: now };
+  if (Array.isArray(e.workers)) pool.workers = new Set(e.workers.filter((id) => Number.isInteger(id)).slice(0, MAX_POOL_WORKERS));
 }
 
 /** Applies a `pool-task` event from thread `threadId` of `pid`. */

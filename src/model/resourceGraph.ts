@@ -57,6 +57,7 @@ export function isResourceEvent(e: { type: string }): e is ResourceEvent {
  */
 export class ResourceGraph extends ResourceDeadlocks {
   private readonly poolStarvationMs: number;
+  private readonly tree: ProcessTree | undefined;
 
   constructor(options: ResourceGraphOptions = {}) {
     super({
@@ -66,6 +67,7 @@ export class ResourceGraph extends ResourceDeadlocks {
       deadlockConfirmMs: options.deadlockConfirmMs ?? DEFAULT_DEADLOCK_CONFIRM_MS,
     });
     this.poolStarvationMs = options.poolStarvationMs ?? DEFAULT_POOL_STARVATION_MS;
+    this.tree = options.tree;
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -332,6 +334,7 @@ export class ResourceGraph extends ResourceDeadlocks {
     for (const id of [...this.pools]) {
       const r = this.resources.get(id);
       if (!r?.pool?.starving || r.pool.starving.reported || now - r.pool.starving.since < this.poolStarvationMs) continue;
+      if (this.poolThreadRuns(r)) continue;
       findings.push(...this.reportStarvation(r, now));
     }
     return findings;
@@ -344,6 +347,18 @@ export class ResourceGraph extends ResourceDeadlocks {
     if (!s) pool.starving = undefined;
     else if (pool.starving?.key !== s.key) pool.starving = { key: s.key, since: now, reported: false };
     return pool.starving && this.poolStarvationMs <= 0 ? this.reportStarvation(r, now) : [];
+  }
+
+  /**
+   * A worker-thread pool with a thread still running (computing, by its last sample) is not starved
+   * yet: its item may finish without what it queued (a follow-up job, not a subtask it waits for).
+   * Starvation needs every worker blocked or asleep.
+   */
+  private poolThreadRuns(r: ResourceState): boolean {
+    const tree = this.tree;
+    if (!r.pool || r.pool.workers.size === 0 || !tree) return false;
+    const threads = tree.get(r.pid)?.threads;
+    return [...r.pool.workers].some((id) => threads?.get(id)?.status === 'running');
   }
 
   private reportStarvation(r: ResourceState, now: number): Finding[] {

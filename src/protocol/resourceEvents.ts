@@ -106,6 +106,8 @@ export interface QueueStatsEvent {
   completed: number;
   /** Age of the oldest waiting item in ms, 0 when none waits. */
   oldestWaitMs: number;
+  /** A worker-thread pool: the thread ids (in the sender's process) of its live workers, when the library shows them. */
+  workers?: number[];
 }
 
 /** An item of a queue or pool changed state. */

@@ -73,6 +73,37 @@ test('pool starvation: both slots of a p-queue run items that await work they qu
   }
 });
 
+test('pool starvation: both threads of a workerpool run reports that block until a chart their event handler queued on the same pool', async () => {
+  const file = locks('workerpool-starvation.js');
+  // Without gridlock the program never ends (its main thread keeps ticking): gridlock names the starved pool and stops it.
+  const run = await runGridlock([testNode, file], { timeoutMs: 60_000 });
+  assert.equal(run.code, EXIT_HANG_FOUND, show(run));
+  assert.equal(run.stdout, 'queued 2 reports\n');
+  const starvation = only(run, 'pool-starvation');
+  assert.match(starvation.message, /all 2 slots of pool 'pool' \(workerpool@/);
+  const running = starvation.participants.filter((p) => /runs in a slot/.test(p.detail));
+  const queued = starvation.participants.filter((p) => /queued by item/.test(p.detail));
+  assert.deepEqual(lines(running), [lineOf(file, "pool.exec('report'"), lineOf(file, "pool.exec('report'")]);
+  assert.deepEqual(lines(queued), [lineOf(file, "pool.exec('chart'"), lineOf(file, "pool.exec('chart'")]);
+  // The chart a report waits for is the one its own event handler queued.
+  for (const r of running) {
+    const mine = queued.filter((q) => q.detail.includes(`queued by item ${r.task?.slice(r.task.lastIndexOf(':') + 1)},`));
+    assert.equal(mine.length, 1, `${r.detail}: ${queued.map((q) => q.detail).join(' | ')}`);
+  }
+});
+
+test('no pool starvation while the workers of a full workerpool compute, though each item has a follow-up of its own queued behind it', async () => {
+  const file = locks('workerpool-follow-ups.js');
+  const [bare, run] = await Promise.all([runToEnd(testNode, [file]), runGridlock([testNode, file], { timeoutMs: 60_000 })]);
+  assertUnchanged(run, bare);
+  assert.equal(bare.stdout, 'sales: crunched\nstock: crunched\nsales: archived\nstock: archived\n');
+  assert.deepEqual(run.report?.findings, []);
+  // The pool was followed: its items, and the workers that ran them.
+  const pool = run.report?.resources.find((r) => r.name === 'pool');
+  assert.equal(pool?.completed, 4, JSON.stringify(run.report?.resources));
+  assert.equal(pool?.workerThreadIds?.length, 2);
+});
+
 test('a semaphore deadlock: both permits are held by tasks waiting for the mutex their waiter holds', async () => {
   const file = locks('semaphore-deadlock.js');
   const run = await runGridlock([testNode, file], { timeoutMs: 60_000 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { PoolTaskEvent } from '../../src/protocol/resourceEvents';
+import type { HelloEvent, SampleEvent } from '../../src/protocol/agentEvents';
+import { ProcessTree } from '../../src/model/processTree';
 import { Sim, at } from './resourceGraphSim';
 
 test('a lock held past the threshold is reported once, with where it was taken', () => {
@@ -181,4 +183,20 @@ test('pool starvation waits out the grace period, or is reported when the pool t
   moving.event(1, 0, poolTask('1:0:i4', 'queued', { submittedBy: '1:0:i2' }));
   moving.event(1, 0, poolTask('1:0:i2', 'done'));
   assert.deepEqual(moving.graph.checkPools(moving.now + 5_000), []);
+});
+
+test('pool starvation of a worker-thread pool waits while one of its workers still computes', () => {
+  const tree = new ProcessTree();
+  const hello = (threadId: number): HelloEvent => ({ type: 'hello', ts: 0, pid: 1, ppid: 0, threadId, isMainThread: threadId === 0, name: '', script: 'pool.js', argv: [], execPath: 'node', nodeVersion: 'v24.0.0', via: 'preload' });
+  for (const threadId of [0, 7, 8]) tree.applyEvent(1, threadId, hello(threadId), 0);
+  const sim = new Sim({ poolStarvationMs: 1_000, tree });
+  starvingQueue(sim);
+  sim.event(1, 0, poolTask('1:0:i4', 'queued', { submittedBy: '1:0:i2' }));
+  sim.event(1, 0, { type: 'queue-stats', ts: 0, resourceId: '1:0:q', size: 2, running: 2, concurrency: 2, paused: false, completed: 0, oldestWaitMs: 0, workers: [7, 8] });
+  const sample = (state: 'running' | 'idle'): SampleEvent => ({ type: 'sample', ts: 1, state, elu: state === 'running' ? 1 : 0, wakeups: 0, heapUsed: 0, external: [], internal: [] });
+  tree.applyEvent(1, 7, sample('idle'), 1);
+  tree.applyEvent(1, 8, sample('running'), 1);
+  assert.deepEqual(sim.graph.checkPools(sim.now + 5_000), [], 'worker 8 computes: its item may finish without its follow-up');
+  tree.applyEvent(1, 8, sample('idle'), 2);
+  assert.equal(sim.graph.checkPools(sim.now + 5_000)[0]?.kind, 'pool-starvation', 'both workers asleep');
 });

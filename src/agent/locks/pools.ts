@@ -6,7 +6,8 @@
  *   promise; the promise returned is a new one chained on the pool's, so a rejection the program
  *   does not handle is still reported as unhandled (one more tick to settle).
  * - workerpool: `pool()` is wrapped and the Pool prototype's `exec` patched on the first pool; its
- *   own promise class is observed with its `then` and returned unchanged.
+ *   own promise class is observed with its `then` and returned unchanged. An item's `on` handler
+ *   (its worker's `workerEmit` events) runs as the item, so a subtask it submits names the item.
  */
 import type { LockTracker } from './tracker';
 import type { AgentTimers, QueueAdopter } from './trackedQueue';
@@ -14,6 +15,17 @@ import { TrackedQueue, finiteNumber } from './trackedQueue';
 import { hasMethods, originalThen, patchMethod } from './patch';
 
 type Adopter = QueueAdopter;
+
+/** Thread ids of a pool's workers (`Worker` objects reached through `toWorker`), or undefined when the pool does not show them (process workers have none). */
+function threadIds(list: unknown, toWorker: (entry: unknown) => unknown): number[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const ids: number[] = [];
+  for (const entry of list.slice(0, 64)) {
+    const id = (toWorker(entry) as { threadId?: unknown } | undefined)?.threadId;
+    if (typeof id === 'number' && Number.isInteger(id) && id > 0) ids.push(id);
+  }
+  return ids.length > 0 ? ids.sort((a, b) => a - b) : undefined;
+}
 
 export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[string, Adopter]> {
   const patched = new WeakSet<object>();
@@ -40,7 +52,8 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[
             if (tracked === undefined) {
               const pool = this as { options?: { maxThreads?: unknown }; maxThreads?: unknown };
               const max = number(pool.options?.maxThreads ?? pool.maxThreads, 1);
-              tracked = new TrackedQueue(tracker, 'pool', library, tracker.site(), max, () => ({ concurrency: max, paused: false }), timers);
+              const threads = this as { threads?: unknown };
+              tracked = new TrackedQueue(tracker, 'pool', library, tracker.site(), max, () => ({ concurrency: max, paused: false, workers: threadIds(threads.threads, (w) => w) }), timers);
               pools.set(this, tracked);
             }
             item = tracked.queued();
@@ -93,7 +106,9 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[
         const proto = Object.getPrototypeOf(created) as object;
         const p = created as { maxWorkers?: unknown };
         const max = number(p.maxWorkers, 1);
-        pools.set(created, new TrackedQueue(tracker, 'pool', library, tracker.stack(), max, () => ({ concurrency: max, paused: false }), timers));
+        const handlers = created as { workers?: unknown };
+        const workers = () => threadIds(handlers.workers, (h) => (h as { worker?: unknown } | undefined)?.worker);
+        pools.set(created, new TrackedQueue(tracker, 'pool', library, tracker.stack(), max, () => ({ concurrency: max, paused: false, workers: workers() }), timers));
         if (!patched.has(proto) && hasMethods(proto, ['exec', 'terminate'])) {
           patched.add(proto);
           patchMethod<(this: object, ...a: unknown[]) => unknown>(proto, 'exec', (original) =>
@@ -111,6 +126,7 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[
               let result: unknown;
               inExec = true;
               try {
+                if (item !== undefined) a = withItemEvents(a, item.id);
                 result = original.apply(this, a);
               } finally {
                 inExec = false;
@@ -138,6 +154,35 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[
       return created;
     };
     return true;
+  };
+
+  /**
+   * `exec(method, params, { on })`: the worker's `workerEmit` events reach `on` in this thread. It
+   * runs as the item's task, so what it submits (a subtask on the same pool) is queued by the item.
+   * The options object is the program's, seen through a new one that only adds `on`.
+   */
+  const withItemEvents = (args: unknown[], itemId: string): unknown[] => {
+    try {
+      const options = args[2] as { on?: unknown } | undefined;
+      const on = options?.on;
+      if (typeof options !== 'object' || options === null || typeof on !== 'function') return args;
+      const cell = tracker.tasks.newTask();
+      cell.id = itemId;
+      const seen = Object.create(options) as { on: unknown };
+      Object.defineProperty(seen, 'on', {
+        value(this: unknown, ...payload: unknown[]) {
+          return tracker.tasks.run(cell, () => (on as (...p: unknown[]) => unknown).apply(this, payload));
+        },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      const copy = args.slice();
+      copy[2] = seen;
+      return copy;
+    } catch {
+      return args;
+    }
   };
 
   return [

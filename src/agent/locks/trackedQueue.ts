@@ -40,7 +40,8 @@ export class TrackedQueue {
     library: string,
     site: SourceSite | StackFrames | undefined,
     capacity: number | undefined,
-    private readonly read: () => { concurrency: number; paused: boolean },
+    /** The library's own counters; a worker-thread pool also gives the thread ids of its workers. */
+    private readonly read: () => { concurrency: number; paused: boolean; workers?: number[] },
     private readonly timers: AgentTimers,
     /** `name`: instead of the creating line's; `id`: a resource id shared with other threads. */
     identity: { name?: string; id?: string } = {},
@@ -142,10 +143,11 @@ export class TrackedQueue {
     try {
       const now = this.tracker.context.now();
       this.lastStats = now;
-      const { concurrency, paused } = this.read();
+      const { concurrency, paused, workers } = this.read();
       const oldest = this.reported === undefined ? this.waiting.values().next().value : undefined;
       const event: ResourceEvent = { type: 'queue-stats', ts: now, resourceId: this.resource.id, size: this.reported?.size ?? this.waiting.size, running: this.reported?.running ?? this.running, concurrency, paused, completed: this.completed, oldestWaitMs: oldest ? Math.round(now - oldest.ts) : 0 };
-      const key = `${event.size}:${event.running}:${concurrency}:${paused}:${event.completed}`;
+      if (workers !== undefined) event.workers = workers;
+      const key = `${event.size}:${event.running}:${concurrency}:${paused}:${event.completed}:${workers?.join(',') ?? ''}`;
       if (key === this.lastSent) return;
       this.lastSent = key;
       this.emit(event);
