@@ -90,6 +90,16 @@ test('a program that freezes Atomics, process, globalThis and the patched module
   assert.deepEqual(report.processes[0].threads.map((t) => [t.threadId, t.state, t.exitCode]), [[0, 'exited', 4], [1, 'exited', 0]]);
 });
 
+test('MessageChannel is the same to a program that loads a pool library (whose ports gridlock links to pool items)', async () => {
+  const { run } = await sameWithAndWithout('messageChannels.mjs');
+  assert.equal(run.code, 0);
+  assert.equal(
+    run.stdout,
+    'same constructor: true true\nname and length: MessageChannel 0\ninstanceof: true true\nwithout new: TypeError Cannot call constructor without `new`\nsubclass: true\nreply: pong\n',
+  );
+  assert.deepEqual(run.report?.findings, []);
+});
+
 test('--keep-running: the finding is printed, the hung program keeps running, gridlock waits for it', async () => {
   const report = reportFile();
   const run = gridlock(['run', '--plain', '--keep-running', '--json', report.path, '--', testNode, cliFixture('workerBlocksForever.js')]);

@@ -73,24 +73,31 @@ test('pool starvation: both slots of a p-queue run items that await work they qu
   }
 });
 
-test('pool starvation: both threads of a workerpool run reports that block until a chart their event handler queued on the same pool', async () => {
-  const file = locks('workerpool-starvation.js');
-  // Without gridlock the program never ends (its main thread keeps ticking): gridlock names the starved pool and stops it.
-  const run = await runGridlock([testNode, file], { timeoutMs: 60_000 });
-  assert.equal(run.code, EXIT_HANG_FOUND, show(run));
-  assert.equal(run.stdout, 'queued 2 reports\n');
-  const starvation = only(run, 'pool-starvation');
-  assert.match(starvation.message, /all 2 slots of pool 'pool' \(workerpool@/);
-  const running = starvation.participants.filter((p) => /runs in a slot/.test(p.detail));
-  const queued = starvation.participants.filter((p) => /queued by item/.test(p.detail));
-  assert.deepEqual(lines(running), [lineOf(file, "pool.exec('report'"), lineOf(file, "pool.exec('report'")]);
-  assert.deepEqual(lines(queued), [lineOf(file, "pool.exec('chart'"), lineOf(file, "pool.exec('chart'")]);
-  // The chart a report waits for is the one its own event handler queued.
-  for (const r of running) {
-    const mine = queued.filter((q) => q.detail.includes(`queued by item ${r.task?.slice(r.task.lastIndexOf(':') + 1)},`));
-    assert.equal(mine.length, 1, `${r.detail}: ${queued.map((q) => q.detail).join(' | ')}`);
-  }
-});
+for (const [library, fixtureFile, how] of [
+  ['workerpool', 'workerpool-starvation.js', 'its event handler (workerEmit)'],
+  ['piscina', 'piscina-starvation.js', 'the handler of a MessagePort sent with it'],
+] as const) {
+  test(`pool starvation: both threads of a ${library} pool run reports that block until a chart ${how} queued on the same pool`, async () => {
+    const file = locks(fixtureFile);
+    // Without gridlock the program never ends (its main thread keeps ticking): gridlock names the starved pool and stops it.
+    const run = await runGridlock([testNode, file], { timeoutMs: 60_000 });
+    assert.equal(run.code, EXIT_HANG_FOUND, show(run));
+    assert.equal(run.stdout, 'queued 2 reports\n');
+    const starvation = only(run, 'pool-starvation');
+    assert.match(starvation.message, new RegExp(`all 2 slots of pool 'pool' \\(${library}@`));
+    const running = starvation.participants.filter((p) => /runs in a slot/.test(p.detail));
+    const queued = starvation.participants.filter((p) => /queued by item/.test(p.detail));
+    const reportLine = lineOf(file, library === 'piscina' ? 'return pool.run({ report' : "pool.exec('report'");
+    const chartLine = lineOf(file, library === 'piscina' ? 'pool.run({ chart' : "pool.exec('chart'");
+    assert.deepEqual(lines(running), [reportLine, reportLine]);
+    assert.deepEqual(lines(queued), [chartLine, chartLine]);
+    // The chart a report waits for is the one queued on its behalf.
+    for (const r of running) {
+      const mine = queued.filter((q) => q.detail.includes(`queued by item ${r.task?.slice(r.task.lastIndexOf(':') + 1)},`));
+      assert.equal(mine.length, 1, `${r.detail}: ${queued.map((q) => q.detail).join(' | ')}`);
+    }
+  });
+}
 
 test('no pool starvation while the workers of a full workerpool compute, though each item has a follow-up of its own queued behind it', async () => {
   const file = locks('workerpool-follow-ups.js');

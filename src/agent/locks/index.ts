@@ -20,6 +20,7 @@ import { installWebLocks } from './webLocks';
 import { installFutexLocks } from './futex';
 import { queueAdopters } from './queues';
 import { poolAdopters } from './pools';
+import { ChannelTasks } from './channelTasks';
 import { installPublishedResources } from './published';
 
 /** Opt-in for Node 20's off-thread module hooks (see offThreadHooks). */
@@ -75,7 +76,6 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
     ['async-sema', withDir(adoptAsyncSema)],
     ['await-lock', withDir(adoptAwaitLock)],
   ]);
-  if (timers !== undefined) for (const [name, adopt] of [...queueAdopters(tracker, timers), ...poolAdopters(tracker, timers)]) adopters.set(name, withDir(adopt));
   const attempt = (what: string, install: () => void): void => {
     try {
       install();
@@ -83,6 +83,10 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
       onNote(`${what} not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
+  // Pools link ports sent with an item to it; the constructors are replaced now, used only once a pool library is (main.ts syncs the ES exports).
+  const channelTasks = new ChannelTasks(tracker.tasks);
+  attempt('MessagePorts of pool items', () => void channelTasks.install(builtin('worker_threads')));
+  if (timers !== undefined) for (const [name, adopt] of [...queueAdopters(tracker, timers), ...poolAdopters(tracker, timers, channelTasks)]) adopters.set(name, withDir(adopt));
   if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote, offThreadHooks(context, fs), (file, ranges) => tracker.addLibraryLines(file, ranges)));
   attempt('Web Locks', () => {
     const workerThreads = builtin('worker_threads') as { locks?: unknown } | undefined;

@@ -1,7 +1,8 @@
 /**
  * Worker-thread pools: piscina, tinypool, workerpool (see trackedQueue.ts for what is sent).
  *
- * - piscina, tinypool: `run` is patched; the item is "running" as soon as a thread is idle
+ * - piscina, tinypool: `run` is patched (and a port sent with an item links its handlers to the
+ *   item, channelTasks.ts); the item is "running" as soon as a thread is idle
  *   (not observable in the pool: approximated by the running count below maxThreads), ends with the
  *   promise; the promise returned is a new one chained on the pool's, so a rejection the program
  *   does not handle is still reported as unhandled (one more tick to settle).
@@ -13,6 +14,7 @@ import type { LockTracker } from './tracker';
 import type { AgentTimers, QueueAdopter } from './trackedQueue';
 import { TrackedQueue, finiteNumber } from './trackedQueue';
 import { hasMethods, originalThen, patchMethod } from './patch';
+import type { ChannelTasks } from './channelTasks';
 
 type Adopter = QueueAdopter;
 
@@ -27,7 +29,7 @@ function threadIds(list: unknown, toWorker: (entry: unknown) => unknown): number
   return ids.length > 0 ? ids.sort((a, b) => a - b) : undefined;
 }
 
-export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[string, Adopter]> {
+export function poolAdopters(tracker: LockTracker, timers: AgentTimers, channels: ChannelTasks): Array<[string, Adopter]> {
   const patched = new WeakSet<object>();
   const number = finiteNumber;
 
@@ -42,6 +44,7 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[
       if (patched.has(proto)) return true;
       if (!hasMethods(proto, ['run', 'destroy'])) return false;
       patched.add(proto);
+      channels.activate();
       const pools = new WeakMap<object, TrackedQueue>();
       patchMethod<(this: object, ...args: unknown[]) => Promise<unknown>>(proto, 'run', (original) =>
         function run(this: object, ...args) {
@@ -57,6 +60,7 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers): Array<[
               pools.set(this, tracked);
             }
             item = tracked.queued();
+            channels.bindItem(args[0], args[1], item.id);
             if (tracked.running < number(tracked.resource.capacity, 1)) tracked.started(item);
           } catch {
             tracked = undefined;
