@@ -24,17 +24,15 @@ const MAX_VALUES_SEEN = 32;
 export class ChannelTasks {
   private readonly cellOfPort = new WeakMap<object, TaskCell>();
   private readonly bound = new WeakSet<TaskCell>();
-  private installed = false;
   private active = false;
 
   constructor(private readonly tasks: Tasks) {}
 
-  /** Replaces the MessageChannel constructors (once per thread; the caller syncs the ES module exports); false when they cannot be. */
-  install(workerThreads: BuiltinMap['worker_threads'] | undefined): boolean {
-    if (this.installed) return true;
+  /** Replaces the MessageChannel constructors (once per thread, at start; the caller syncs the ES module exports). */
+  install(workerThreads: BuiltinMap['worker_threads'] | undefined): void {
     const exportsObject = workerThreads as unknown as Record<string, unknown> | undefined;
     const Original = exportsObject?.MessageChannel as (new (...args: unknown[]) => { port1: object; port2: object }) | undefined;
-    if (typeof Original !== 'function') return false;
+    if (typeof Original !== 'function') return;
     const tasks = this.tasks;
     const cells = this.cellOfPort;
     const isActive = (): boolean => this.active;
@@ -61,8 +59,6 @@ export class ChannelTasks {
     };
     replace(exportsObject!);
     replace(globalThis as unknown as Record<string, unknown>);
-    this.installed = true;
-    return true;
   }
 
   /** A pool library is in use: channels created from now on get a task of their own. */

@@ -85,7 +85,7 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
   };
   // Pools link ports sent with an item to it; the constructors are replaced now, used only once a pool library is (main.ts syncs the ES exports).
   const channelTasks = new ChannelTasks(tracker.tasks);
-  attempt('MessagePorts of pool items', () => void channelTasks.install(builtin('worker_threads')));
+  attempt('MessagePorts of pool items', () => channelTasks.install(builtin('worker_threads')));
   if (timers !== undefined) for (const [name, adopt] of [...queueAdopters(tracker, timers), ...poolAdopters(tracker, timers, channelTasks)]) adopters.set(name, withDir(adopt));
   if (moduleBuiltin !== undefined && fs !== undefined) attempt('lock libraries', () => installDiscovery({ module: moduleBuiltin, fs }, adopters, onNote, offThreadHooks(context, fs), (file, ranges) => tracker.addLibraryLines(file, ranges)));
   attempt('Web Locks', () => {

@@ -53,10 +53,9 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers, channels
           try {
             tracked = pools.get(this);
             if (tracked === undefined) {
-              const pool = this as { options?: { maxThreads?: unknown }; maxThreads?: unknown };
+              const pool = this as { options?: { maxThreads?: unknown }; maxThreads?: unknown; threads?: unknown };
               const max = number(pool.options?.maxThreads ?? pool.maxThreads, 1);
-              const threads = this as { threads?: unknown };
-              tracked = new TrackedQueue(tracker, 'pool', library, tracker.site(), max, () => ({ concurrency: max, paused: false, workers: threadIds(threads.threads, (w) => w) }), timers);
+              tracked = new TrackedQueue(tracker, 'pool', library, tracker.site(), max, () => ({ concurrency: max, paused: false, workers: threadIds(pool.threads, (w) => w) }), timers);
               pools.set(this, tracked);
             }
             item = tracked.queued();
@@ -170,8 +169,7 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers, channels
       const options = args[2] as { on?: unknown } | undefined;
       const on = options?.on;
       if (typeof options !== 'object' || options === null || typeof on !== 'function') return args;
-      const cell = tracker.tasks.newTask();
-      cell.id = itemId;
+      const cell = tracker.tasks.itemTask(itemId);
       const seen = Object.create(options) as { on: unknown };
       Object.defineProperty(seen, 'on', {
         value(this: unknown, ...payload: unknown[]) {

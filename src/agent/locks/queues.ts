@@ -43,8 +43,7 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
         try {
           const tracked = queueOf(this);
           const item = tracked.queued();
-          const cell = tracker.tasks.newTask();
-          cell.id = item.id;
+          const cell = tracker.tasks.itemTask(item.id);
           wrapped = function (this: unknown, ...inner: unknown[]) {
             const running = tracked.started(item);
             let result: unknown;
@@ -228,8 +227,7 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
           } catch {
             item = undefined;
           }
-          const cell = tracker.tasks.newTask();
-          if (item !== undefined) cell.id = item.id;
+          const cell = item !== undefined ? tracker.tasks.itemTask(item.id) : tracker.tasks.newTask();
           const runItem = function (this: unknown, ...inner: unknown[]) {
             const running = q.started(item);
             let result: unknown;

@@ -69,6 +69,11 @@ export class Tasks {
     return cell;
   }
 
+  /** The task of a queue or pool item: the work it runs (and what that submits) is the item's, under the item's id. */
+  itemTask(itemId: string): TaskCell {
+    return { id: itemId };
+  }
+
   /** The current flow's task, or undefined (never creates one). */
   peek(): TaskCell | undefined {
     const entry = this.storage?.getStore();
