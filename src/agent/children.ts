@@ -207,10 +207,8 @@ export function installChildHooksOnFirstUse(
   const Module = builtins.module as unknown as {
     registerHooks?: (hooks: { resolve: (specifier: string, context: unknown, next: (specifier: string, context: unknown) => unknown) => unknown }) => unknown;
   };
-  if (typeof Module.registerHooks !== 'function') return false;
-  const owner = process as { getBuiltinModule?: (id: string) => unknown };
-  const getBuiltinModule = owner.getBuiltinModule;
-  if (typeof getBuiltinModule !== 'function') return false;
+  const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (typeof Module.registerHooks !== 'function' || typeof getBuiltinModule !== 'function') return false;
   let patched = false;
   const isChildProcess = (id: unknown): boolean => id === 'child_process' || id === 'node:child_process';
   const patch = (): void => {
@@ -226,22 +224,26 @@ export function installChildHooksOnFirstUse(
       onNote(`child_process not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
-  const descriptor = Object.getOwnPropertyDescriptor(process, 'getBuiltinModule');
-  if (descriptor === undefined || !descriptor.writable || !descriptor.configurable) return false;
-  replaceMethod(
-    process,
-    'getBuiltinModule',
-    function getBuiltinModuleSeen(this: unknown, ...args: [string]): unknown {
-      if (!patched && isChildProcess(args[0])) patch();
-      return getBuiltinModule.apply(this, args);
-    },
-    getBuiltinModule.length,
-  );
-  Module.registerHooks({
-    resolve(specifier, hookContext, next) {
-      if (!patched && isChildProcess(specifier)) patch();
-      return next(specifier, hookContext);
-    },
-  });
+  try {
+    replaceMethod(
+      process,
+      'getBuiltinModule',
+      function getBuiltinModuleSeen(this: unknown, ...args: [string]): unknown {
+        if (!patched && isChildProcess(args[0])) patch();
+        return getBuiltinModule.apply(this, args);
+      },
+      getBuiltinModule.length,
+    );
+    Module.registerHooks({
+      resolve(specifier, hookContext, next) {
+        if (!patched && isChildProcess(specifier)) patch();
+        return next(specifier, hookContext);
+      },
+    });
+  } catch {
+    // The caller patches now; whichever of the two ways was installed stays, inert.
+    patched = true;
+    return false;
+  }
   return true;
 }
