@@ -25,6 +25,8 @@ export class ResourceDeadlocks extends ResourceStore {
   /** Deadlock searches abandoned at `maxSearchTasks`. */
   searchesGivenUp = 0;
   protected readonly namer: Namer;
+  /** The process tree, when the host has one (thread names, thread states). */
+  protected readonly tree: ProcessTree | undefined;
   protected readonly streams = new StreamClock();
   private readonly maxSearchTasks: number;
   private readonly deadlockConfirmMs: number;
@@ -37,6 +39,7 @@ export class ResourceDeadlocks extends ResourceStore {
 
   constructor(options: DeadlockOptions) {
     super();
+    this.tree = options.tree;
     this.namer = new Namer(options.cwd, options.tree);
     this.maxSearchTasks = options.maxSearchTasks;
     this.deadlockConfirmMs = options.deadlockConfirmMs;

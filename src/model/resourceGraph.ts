@@ -57,7 +57,6 @@ export function isResourceEvent(e: { type: string }): e is ResourceEvent {
  */
 export class ResourceGraph extends ResourceDeadlocks {
   private readonly poolStarvationMs: number;
-  private readonly tree: ProcessTree | undefined;
 
   constructor(options: ResourceGraphOptions = {}) {
     super({
@@ -67,7 +66,6 @@ export class ResourceGraph extends ResourceDeadlocks {
       deadlockConfirmMs: options.deadlockConfirmMs ?? DEFAULT_DEADLOCK_CONFIRM_MS,
     });
     this.poolStarvationMs = options.poolStarvationMs ?? DEFAULT_POOL_STARVATION_MS;
-    this.tree = options.tree;
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -355,9 +353,8 @@ export class ResourceGraph extends ResourceDeadlocks {
    * Starvation needs every worker blocked or asleep.
    */
   private poolThreadRuns(r: ResourceState): boolean {
-    const tree = this.tree;
-    if (!r.pool || r.pool.workers.size === 0 || !tree) return false;
-    const threads = tree.get(r.pid)?.threads;
+    if (!r.pool || r.pool.workers.size === 0 || !this.tree) return false;
+    const threads = this.tree.get(r.pid)?.threads;
     return [...r.pool.workers].some((id) => threads?.get(id)?.status === 'running');
   }
 
