@@ -4,7 +4,7 @@ import { formatFinding } from '../model/reportBuilder';
 import type { RunOptions } from './args';
 import type { LiveView } from './liveView';
 import { PlainEventLog, TtyTreeView } from './liveView';
-import { renderTree, type ResourceLines } from './treeText';
+import { renderTree, stoppedText, type ResourceLines } from './treeText';
 
 const STDERR = 2;
 
@@ -59,10 +59,7 @@ export function printSummary(report: Report, tree: ProcessTree, cwd: string, opt
 function programStatus(report: Report, attached: AttachEnd | undefined): string {
   if (attached?.stillRunning) return `${attached.how}; the program is still running (pid ${attached.pid})`;
   const root = report.processes.find((p) => p.startedBy === null);
-  if (root?.stoppedByGridlock && report.signal) {
-    const main = root.threads.find((t) => t.threadId === 0);
-    return `program stopped by gridlock (${report.signal})${typeof main?.exitCode === 'number' ? `, as its main thread exited ${main.exitCode}` : ''}`;
-  }
+  if (root?.stoppedByGridlock && report.signal) return `program ${stoppedText(report.signal, root.threads.find((t) => t.threadId === 0)?.exitCode)}`;
   if (report.signal) return `program killed by ${report.signal}`;
   if (report.exitCode !== null) return `program exited with ${report.exitCode}`;
   return 'program ended (its exit status is not known to gridlock)';

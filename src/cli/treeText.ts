@@ -33,14 +33,16 @@ export function threadStateText(t: ThreadModel, cwd: string): string {
 /** One process's state in a few words. */
 export function processStateText(p: ProcessModel): string {
   if (p.alive) return p.tooOld ? 'untracked (Node too old)' : '';
-  if (p.stoppedByGridlock && p.signal) return `stopped by gridlock (${p.signal})${mainThreadExit(p)}`;
+  if (p.stoppedByGridlock && p.signal) return stoppedText(p.signal, p.threads.get(0)?.exitCode);
   return p.signal ? `killed by ${p.signal}` : p.exitCode === null ? 'ended' : `exited ${p.exitCode}`;
 }
 
-/** ", as its main thread exited 0": a process stopped while it was ending by itself. */
-function mainThreadExit(p: ProcessModel): string {
-  const main = p.threads.get(0);
-  return main?.status === 'exited' && main.exitCode !== null ? `, as its main thread exited ${main.exitCode}` : '';
+/**
+ * "stopped by gridlock (SIGKILL)", and ", as its main thread exited 0" for a process stopped while
+ * it was ending by itself (its main thread has an exit code only when it exited by itself).
+ */
+export function stoppedText(signal: string, mainThreadExitCode: number | null | undefined): string {
+  return `stopped by gridlock (${signal})${typeof mainThreadExitCode === 'number' ? `, as its main thread exited ${mainThreadExitCode}` : ''}`;
 }
 
 function processTitle(p: ProcessModel, cwd: string): string {
