@@ -73,9 +73,9 @@ test('pool starvation: both slots of a p-queue run items that await work they qu
   }
 });
 
-for (const [library, fixtureFile, how] of [
-  ['workerpool', 'workerpool-starvation.js', 'its event handler (workerEmit)'],
-  ['piscina', 'piscina-starvation.js', 'the handler of a MessagePort sent with it'],
+for (const [library, fixtureFile, how, reportCall, chartCall] of [
+  ['workerpool', 'workerpool-starvation.js', 'its event handler (workerEmit)', "pool.exec('report'", "pool.exec('chart'"],
+  ['piscina', 'piscina-starvation.js', 'the handler of a MessagePort sent with it', 'return pool.run({ report', 'pool.run({ chart'],
 ] as const) {
   test(`pool starvation: both threads of a ${library} pool run reports that block until a chart ${how} queued on the same pool`, async () => {
     const file = locks(fixtureFile);
@@ -87,8 +87,8 @@ for (const [library, fixtureFile, how] of [
     assert.match(starvation.message, new RegExp(`all 2 slots of pool 'pool' \\(${library}@`));
     const running = starvation.participants.filter((p) => /runs in a slot/.test(p.detail));
     const queued = starvation.participants.filter((p) => /queued by item/.test(p.detail));
-    const reportLine = lineOf(file, library === 'piscina' ? 'return pool.run({ report' : "pool.exec('report'");
-    const chartLine = lineOf(file, library === 'piscina' ? 'pool.run({ chart' : "pool.exec('chart'");
+    const reportLine = lineOf(file, reportCall);
+    const chartLine = lineOf(file, chartCall);
     assert.deepEqual(lines(running), [reportLine, reportLine]);
     assert.deepEqual(lines(queued), [chartLine, chartLine]);
     // The chart a report waits for is the one queued on its behalf.
