@@ -38,6 +38,8 @@ interface Row {
   without?: number;
   withGridlock?: number;
   added?: boolean;
+  /** The median of the pairs' ratios (or differences, `added`). */
+  paired?: number;
   /** A latency: the median and how many runs gave one. */
   latency?: { median: number | undefined; of: number };
 }
@@ -55,18 +57,35 @@ export class Table {
     return this.only !== '' && !name.includes(this.only);
   }
 
-  /** Runs `bare` and `tracked` alternately (after one warm-up each) and keeps their medians. `added`: show the difference in ms, not the ratio. */
+  /**
+   * Runs `bare` and `tracked` in pairs (after one warm-up each; which goes first alternates) and
+   * keeps the medians of each and the median of the pairs' own ratios (or differences, `added`).
+   * On a machine whose speed drifts by ±20% from one second to the next, a pair's two runs see
+   * nearly the same machine: the paired figure is the steadier one, and the one the goals are read
+   * against.
+   */
   compare(name: string, goal: string, bare: () => number, tracked: () => number, added = false): void {
     if (this.skips(name)) return;
     const a: number[] = [];
     const b: number[] = [];
+    const paired: number[] = [];
     bare(); // warm the file cache
     tracked();
     for (let i = 0; i < this.runs; i++) {
-      a.push(bare());
-      b.push(tracked());
+      let x: number;
+      let y: number;
+      if (i % 2 === 0) {
+        x = bare();
+        y = tracked();
+      } else {
+        y = tracked();
+        x = bare();
+      }
+      a.push(x);
+      b.push(y);
+      paired.push(added ? y - x : y / x);
     }
-    this.rows.push({ name, goal, without: median(a), withGridlock: median(b), added });
+    this.rows.push({ name, goal, without: median(a), withGridlock: median(b), paired: median(paired), added });
   }
 
   /** Median of `measure()` over the runs; undefined results (no finding) are left out and show in the count. */
@@ -82,7 +101,7 @@ export class Table {
 
   print(title: string): void {
     const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-    console.log(`\n${title}, median of ${this.runs} runs\n`);
+    console.log(`\n${title}, median of ${this.runs} runs; the ratio (or added ms) is the median of each pair's own\n`);
     console.log('| case | without | with Gridlock | ratio / added | goal |');
     console.log('|---|---|---|---|---|');
     for (const r of this.rows) {
@@ -92,7 +111,8 @@ export class Table {
         continue;
       }
       const [a, b] = [r.without ?? NaN, r.withGridlock ?? NaN];
-      console.log(`| ${r.name} | ${fmt(a)} ms | ${fmt(b)} ms | ${r.added ? `+${fmt(b - a)} ms` : `${(b / a).toFixed(3)}×`} | ${r.goal} |`);
+      const p = r.paired ?? NaN;
+      console.log(`| ${r.name} | ${fmt(a)} ms | ${fmt(b)} ms | ${r.added ? `+${fmt(p)} ms` : `${p.toFixed(3)}×`} | ${r.goal} |`);
     }
   }
 }

@@ -1,16 +1,17 @@
 /**
  * async-mutex (0.4, 0.5): Mutex and Semaphore. Everything goes through Semaphore (a Mutex is a
- * Semaphore of 1 in `_semaphore`), so the Semaphore prototype is patched at the points where the
- * library itself decides: `acquire` (a wait when it cannot dispatch at once), `_dispatchItem` (the
- * grant), `_newReleaser` (the ticket: its first call is the release), `release` (a release without
- * the ticket: `mutex.release()`), `cancel`; `runExclusive` runs in the caller's task. Construction is
- * seen through the constructor's own assignments (`this._value =`, `this._semaphore =`).
+ * Semaphore of 1 in `_semaphore`), so the Semaphore prototype is patched where the program calls
+ * it: `acquire` (a grant at once, seen by `_value` going down in the call, or a wait: the queued
+ * item's `resolve` is then its grant), `release` (every release: the ticket calls it too; for a
+ * semaphore, the releasing task's own permit ends, else the oldest), `cancel`; `runExclusive` runs
+ * in the caller's task. Construction is seen through the constructor's own assignments
+ * (`this._value =`, `this._semaphore =`).
  * No promise, value or timing changes: the wrappers only look.
  */
 import type { StackFrames } from '../../protocol/agentEvents';
 import type { TaskCell } from './tasks';
 import type { Holding, LockTracker, Resource, Waiter } from './tracker';
-import { hasMethods, observeConstruction, onSettled, patchMethod } from './patch';
+import { hasMethods, LastLookupMap, observeConstruction, onSettled, patchMethod } from './patch';
 
 interface Item {
   resolve: unknown;
@@ -84,17 +85,9 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
   patched.add(sp);
 
   const { tasks } = tracker;
-  const resources = new WeakMap<object, Resource>();
+  const resources = new LastLookupMap<object, Resource>();
   const creations = new WeakMap<object, StackFrames>();
   const items = new WeakMap<object, AcquireInfo>();
-  /** The acquire in progress when it will be dispatched at once (no allocation on that path). */
-  let immediate = false;
-  let immediateResource: Resource | undefined;
-  let immediateTask: TaskCell | undefined;
-  let immediateSite: Holding['site'];
-  let immediatePermits: number | undefined;
-  let grant: Holding | undefined;
-  let inTicket = false;
 
   const resourceOf = (sem: object): Resource | undefined => {
     let resource = resources.get(sem);
@@ -122,57 +115,105 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
   const mustWait = (sem: object, permits: unknown, priority: number | undefined): boolean =>
     typeof permits === 'number' && permits > 0 && !couldLock.call(sem, permits, priority === undefined ? 0 : priority);
 
+  /** Records a grant made by the library (at once or from its queue) and returns its holding, or undefined on the quick path. */
+  const granted = (info: AcquireInfo): Holding | undefined => {
+    const { resource, task } = info;
+    if (info.waiter === undefined && resource.kind === 'mutex' && info.site === undefined && tracker.quiet(resource)) {
+      tracker.quickHold(resource, task);
+      return undefined;
+    }
+    return tracker.acquired(resource, task, info.waiter, info.site, info.permits);
+  };
+
+  /** Records the grant of a queued item when the library resolves it (from any release, setValue or cancel path). */
+  const watchItem = (item: Item, info: AcquireInfo): void => {
+    items.set(item, info);
+    const resolve = item.resolve as (value: unknown) => void;
+    if (typeof resolve !== 'function') return;
+    item.resolve = function (value: unknown) {
+      try {
+        items.delete(item);
+        granted(info);
+      } catch {
+        // never into the program
+      }
+      return resolve(value);
+    };
+  };
+
   patchMethod<(this: object, weight?: number, priority?: number) => Promise<unknown>>(sp, 'acquire', (original) =>
     function acquire(this: object, weight?: number, priority?: number) {
-      // Both parameters are defaulted with `=== void 0` in the library: passing them on as given is the same call.
+      // Both parameters are defaulted with `=== void 0` in the library: passing them on as given is
+      // the same call. The library dispatches at once, inside this call, or queues an item whose
+      // resolve is its grant: the wrapper looks before and after and wraps nothing else (each
+      // wrapper on the way of an uncontended pair costs more than all the bookkeeping).
+      let quick: Resource | undefined;
+      let task: TaskCell | undefined;
       let info: AcquireInfo | undefined;
-      let fast = false;
+      let valueBefore = 0;
       try {
-        const resource = resourceOf(this);
-        if (resource !== undefined) {
-          const permitsAsked = weight === undefined ? 1 : weight;
-          const wait = mustWait(this, permitsAsked, priority);
-          const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
-          const task = tasks.enter(stack);
-          const permits = resource.kind === 'semaphore' ? permitsAsked : undefined;
-          if (wait) {
-            info = { resource, task, permits };
-            info.waiter = tracker.wait(resource, task, { permits, stack, timeoutMs: decoratorTimeout });
-          } else {
-            fast = true;
-            immediateResource = resource;
-            immediateTask = task;
-            immediatePermits = permits;
-            immediateSite = stack !== undefined ? tracker.site(stack) : undefined;
-            if (immediateSite) task.site = immediateSite;
-          }
+        const sem = this as Sem & { _value: number };
+        valueBefore = sem._value;
+        const resource = resources.get(this);
+        if (resource !== undefined && (weight === undefined || weight === 1) && resource.kind === 'mutex' && tracker.quiet(resource) && sem._queue.length === 0 && sem._value >= 1) {
+          // The quick path (a mutex past its detailed budget, free, nobody queued or waiting): the
+          // task, entered before the call so that the promises it makes belong to it; nothing allocated.
+          task = tasks.enter();
+          quick = resource;
+        } else {
+          info = plan(this, resourceOf(this), weight, priority);
         }
       } catch {
+        quick = undefined;
         info = undefined;
-        fast = false;
       }
-      immediate = fast;
-      try {
-        return original.call(this, weight, priority);
-      } finally {
-        immediate = false;
-        // Queued: find the item the library just inserted (the only one not known yet).
-        if (info?.waiter !== undefined && !info.waiter.done) {
-          try {
+      const result = original.call(this, weight, priority);
+      if (quick !== undefined) {
+        // The library's own test is the one made above: it dispatched at once.
+        try {
+          if ((this as { _value: number })._value < valueBefore) tracker.quickHold(quick, task as TaskCell);
+        } catch {
+          // never into the program
+        }
+      } else if (info !== undefined) {
+        try {
+          if (info.waiter === undefined) {
+            if ((this as { _value: number })._value < valueBefore) granted(info);
+          } else if (!info.waiter.done) {
+            // Queued: the item the library just inserted is the only one not known yet.
             const queue = (this as Sem)._queue;
             for (let i = queue.length - 1; i >= 0; i--) {
               if (!items.has(queue[i])) {
-                items.set(queue[i], info);
+                watchItem(queue[i], info);
                 break;
               }
             }
-          } catch {
-            // not tracked
           }
+        } catch {
+          // not tracked
         }
       }
+      return result;
     },
   );
+
+  /** What an acquire that is not on the quick path records: its task, its site while detailed, and its wait when it must wait. */
+  function plan(sem: object, resource: Resource | undefined, weight?: number, priority?: number): AcquireInfo | undefined {
+    if (resource === undefined) return undefined;
+    const permitsAsked = weight === undefined ? 1 : weight;
+    const wait = mustWait(sem, permitsAsked, priority);
+    const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
+    const task = tasks.enter(stack);
+    const info: AcquireInfo = { resource, task };
+    if (resource.kind === 'semaphore') info.permits = permitsAsked;
+    if (wait) {
+      info.waiter = tracker.wait(resource, task, { permits: info.permits, stack, timeoutMs: decoratorTimeout });
+    } else if (stack !== undefined) {
+      info.site = tracker.site(stack);
+      if (info.site) task.site = info.site;
+    }
+    return info;
+  }
 
   // waitForUnlock (0.4+): a wait for the lock to be free that does not take it. It is a wait like
   // acquire's for deadlocks (a task holding A that waits for B to be free, while B's holder waits
@@ -210,80 +251,25 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
     );
   }
 
-  patchMethod<(this: object, item: Item) => void>(sp, '_dispatchItem', (original) =>
-    function _dispatchItem(this: object, item) {
+  patchMethod<(this: object, weight?: number) => void>(sp, 'release', (original) =>
+    function release(this: object, weight?: number) {
       try {
-        if (immediate) {
-          immediate = false;
-          const resource = immediateResource as Resource;
-          if (resource.kind === 'mutex' && immediateSite === undefined && tracker.quiet(resource)) {
-            tracker.quickHold(resource, immediateTask as TaskCell);
-            grant = undefined;
+        const resource = resources.get(this);
+        if (resource !== undefined && resource.quick !== undefined) {
+          tracker.quickReleased(resource);
+        } else if (resource !== undefined && resource.holdings.length > 0) {
+          if (resource.kind === 'mutex') {
+            // One holder; the releasing task is only looked up when the release is reported.
+            const holding = resource.holdings[0];
+            tracker.released(holding, holding.emitted ? tasks.peek() : undefined);
           } else {
-            grant = tracker.acquired(resource, immediateTask as TaskCell, undefined, immediateSite, immediatePermits);
-          }
-        } else {
-          const info = items.get(item);
-          if (info !== undefined) {
-            items.delete(item);
-            grant = tracker.acquired(info.resource, info.task, info.waiter, info.site, info.permits);
+            const task = tasks.peek();
+            const holding = tracker.pickHolding(resource, task);
+            if (holding !== undefined) tracker.released(holding, task);
           }
         }
       } catch {
-        grant = undefined;
-      }
-      try {
-        return original.call(this, item);
-      } finally {
-        grant = undefined;
-      }
-    },
-  );
-
-  patchMethod<(this: object, weight: number) => () => void>(sp, '_newReleaser', (original) =>
-    function _newReleaser(this: object, weight) {
-      const ticket = original.call(this, weight);
-      const holding = grant;
-      grant = undefined;
-      // A mutex has one holder: its release is seen in `release` (the ticket calls it), no wrapper needed.
-      if (holding === undefined || typeof ticket !== 'function' || holding.resource.kind === 'mutex') return ticket;
-      return function () {
-        try {
-          if (!holding.released) tracker.released(holding, tasks.peek());
-        } catch {
-          // never into the program
-        }
-        inTicket = true;
-        try {
-          return ticket();
-        } finally {
-          inTicket = false;
-        }
-      };
-    },
-  );
-
-  patchMethod<(this: object, weight?: number) => void>(sp, 'release', (original) =>
-    function release(this: object, weight?: number) {
-      if (!inTicket) {
-        try {
-          const resource = resources.get(this);
-          if (resource !== undefined && resource.quick !== undefined) {
-            tracker.quickReleased(resource);
-          } else if (resource !== undefined && resource.holdings.length > 0) {
-            if (resource.kind === 'mutex') {
-              // One holder; the releasing task is only looked up when the release is reported.
-              const holding = resource.holdings[0];
-              tracker.released(holding, holding.emitted ? tasks.peek() : undefined);
-            } else {
-              const task = tasks.peek();
-              const holding = tracker.pickHolding(resource, task);
-              if (holding !== undefined) tracker.released(holding, task);
-            }
-          }
-        } catch {
-          // never into the program
-        }
+        // never into the program
       }
       return original.call(this, weight);
     },
