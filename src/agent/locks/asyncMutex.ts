@@ -26,6 +26,14 @@ interface AcquireInfo {
   waiter?: Waiter;
   permits?: number;
   site?: Holding['site'];
+  /** A watched queued item's own resolve, and whether the library called it (its grant). */
+  resolve?: (value: unknown) => unknown;
+  granted?: boolean;
+}
+
+const ACQUIRE = Symbol('gridlock.acquire');
+interface WatchedItem extends Item {
+  [ACQUIRE]: AcquireInfo;
 }
 
 const SEMAPHORE_METHODS = ['acquire', 'runExclusive', 'release', 'cancel', '_dispatchItem', '_newReleaser', '_couldLockImmediately'];
@@ -87,7 +95,6 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
   const { tasks } = tracker;
   const resources = new LastLookupMap<object, Resource>();
   const creations = new WeakMap<object, StackFrames>();
-  const items = new WeakMap<object, AcquireInfo>();
 
   const resourceOf = (sem: object): Resource | undefined => {
     let resource = resources.get(sem);
@@ -125,21 +132,35 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
     return tracker.acquired(resource, task, info.waiter, info.site, info.permits);
   };
 
-  /** Records the grant of a queued item when the library resolves it (from any release, setValue or cancel path). */
-  const watchItem = (item: Item, info: AcquireInfo): void => {
-    items.set(item, info);
-    const resolve = item.resolve as (value: unknown) => void;
-    if (typeof resolve !== 'function') return;
-    item.resolve = function (value: unknown) {
-      try {
-        items.delete(item);
+  /**
+   * The `resolve` of a watched queued item: the library calls it as `item.resolve(…)` when it
+   * grants the item (from any release, setValue or cancel path), so one function serves them all.
+   * The item (the library's own, never the program's) carries its acquire under a symbol: a
+   * WeakMap of every queued item cost more than all the rest of a contended acquire.
+   */
+  const resolveWatched = function (this: WatchedItem, value: unknown): unknown {
+    const info = this[ACQUIRE];
+    try {
+      if (!info.granted) {
+        info.granted = true;
         granted(info);
-      } catch {
-        // never into the program
       }
-      return resolve(value);
-    };
+    } catch {
+      // never into the program
+    }
+    return (info.resolve as (value: unknown) => unknown)(value);
   };
+
+  /** Watches a queued item: its grant is recorded when the library resolves it. */
+  const watchItem = (item: Item, info: AcquireInfo): void => {
+    if (typeof item.resolve !== 'function') return;
+    info.resolve = item.resolve as (value: unknown) => unknown;
+    (item as WatchedItem)[ACQUIRE] = info;
+    item.resolve = resolveWatched;
+  };
+
+  /** The acquire of a queued item, when it is watched. */
+  const watched = (item: Item): AcquireInfo | undefined => (item.resolve === resolveWatched ? (item as WatchedItem)[ACQUIRE] : undefined);
 
   patchMethod<(this: object, weight?: number, priority?: number) => Promise<unknown>>(sp, 'acquire', (original) =>
     function acquire(this: object, weight?: number, priority?: number) {
@@ -183,7 +204,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
             // Queued: the item the library just inserted is the only one not known yet.
             const queue = (this as Sem)._queue;
             for (let i = queue.length - 1; i >= 0; i--) {
-              if (!items.has(queue[i])) {
+              if (queue[i].resolve !== resolveWatched) {
                 watchItem(queue[i], info);
                 break;
               }
@@ -279,7 +300,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
     function cancel(this: object) {
       try {
         for (const item of (this as Sem)._queue) {
-          const info = items.get(item);
+          const info = watched(item);
           if (info?.waiter !== undefined) tracker.waitEnded(info.waiter, 'cancelled');
         }
       } catch {

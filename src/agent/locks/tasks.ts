@@ -85,9 +85,14 @@ export class Tasks {
     return this.storage?.getStore()?.cell;
   }
 
-    /** Runs `fn` with `cell` as the task of everything it starts. */
+  /** Runs `fn` with `cell` as the task of everything it starts. */
   run<R>(cell: TaskCell, fn: () => R): R {
-    return this.als().run({ cell, epoch: -1 }, fn);
+    const als = this.als();
+    // Already in a scope of this task (a lock taken inside a queue item's run, say): a new scope
+    // would change nothing but cost a context frame.
+    const entry = als.getStore();
+    if (entry !== undefined && entry.epoch === -1 && entry.cell === cell) return fn();
+    return als.run({ cell, epoch: -1 }, fn);
   }
 
   /** The current flow's task; when it has none, a new one entered for the rest of the flow. */
