@@ -418,7 +418,7 @@ export class LockTracker {
     if (isShared(resource)) this.context.channel.flush();
   }
 
-  /** The holding a release without a ticket ends: the releasing task's own (oldest), else the oldest. */
+  /** The holding a release ends when the library does not say which: the releasing task's own (oldest), else the oldest. */
   pickHolding(resource: Resource, releaser: TaskCell | undefined, key?: string): Holding | undefined {
     const list = resource.holdings;
     if (releaser !== undefined) for (const h of list) if (h.task === releaser.id && (key === undefined || h.key === key)) return h;
