@@ -36,6 +36,7 @@ interface WatchedItem extends Item {
   [ACQUIRE]: AcquireInfo;
 }
 
+/** The shape of the versions known (0.4, 0.5); `_dispatchItem` and `_newReleaser` are checked, not wrapped. */
 const SEMAPHORE_METHODS = ['acquire', 'runExclusive', 'release', 'cancel', '_dispatchItem', '_newReleaser', '_couldLockImmediately'];
 const MUTEX_METHODS = ['acquire', 'runExclusive', 'release', 'cancel'];
 const patched = new WeakSet<object>();
@@ -182,7 +183,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
           task = tasks.enter();
           quick = resource;
         } else {
-          info = plan(this, resourceOf(this), weight, priority);
+          info = plan(this, resource ?? resourceOf(this), weight, priority);
         }
       } catch {
         quick = undefined;
