@@ -178,6 +178,11 @@ export class TrackingSession {
    * between (shells of execSync, npm scripts) read from /proc while they are alive.
    */
   private linkUnknownParent(pid: number, ppid: number | null): void {
+    // Once per process, when it is first heard from: its parents are alive then, and reading /proc
+    // on every line (the root's chain runs up past gridlock to init) cost a busy run more than
+    // everything else the host does per line.
+    if (ppid === null || this.parentsLinked.has(pid)) return;
+    this.parentsLinked.add(pid);
     const chain: Array<{ pid: number; ppid: number; argv: string[] }> = [];
     let current = ppid;
     for (let depth = 0; current !== null && current > 1 && !this.tree.get(current) && depth < 8; depth++) {
@@ -189,8 +194,9 @@ export class TrackingSession {
     if (chain.length === 0 || current === null || !this.tree.get(current)) return;
     const now = Date.now();
     for (const link of chain.reverse()) this.view.update(this.tree.addIntermediate(link.pid, link.ppid, link.argv, now));
-    void pid;
   }
+
+  private readonly parentsLinked = new Set<number>();
 
   private afterEvents(pid: number): void {
     const p = this.tree.get(pid);
