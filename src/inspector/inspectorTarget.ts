@@ -1,4 +1,4 @@
-import * as http from 'node:http';
+import type * as Http from 'node:http';
 import * as net from 'node:net';
 import { describeNetError } from './wsTransport';
 
@@ -109,6 +109,15 @@ export async function resolveInspectorTarget(target: string, options: ResolveTar
   return url;
 }
 
+/**
+ * node:http, loaded on the first request: `gridlock run` needs it only for a thread dump, and
+ * loading it (with its dozen internal modules) would otherwise delay the program's start.
+ */
+function loadHttp(): typeof Http {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a built-in
+  return require('node:http') as typeof Http;
+}
+
 /** GET /json/list, parsed; rejects with one readable line. */
 function fetchJsonList(host: string, port: number, timeoutMs: number): Promise<unknown> {
   const where = hostPort(host, port);
@@ -122,7 +131,7 @@ function fetchJsonList(host: string, port: number, timeoutMs: number): Promise<u
     };
     const timer = setTimeout(() => fail(`no answer from ${where} within ${timeoutMs} ms (is the program stopped, or not a Node inspector?)`), timeoutMs);
     // The inspector refuses Host headers that are neither an IP nor localhost (DNS rebinding guard).
-    const request = http.get({ host, port, path: '/json/list', headers: { host: hostPort(host, port) }, agent: false }, (response) => {
+    const request = loadHttp().get({ host, port, path: '/json/list', headers: { host: hostPort(host, port) }, agent: false }, (response) => {
       if (response.statusCode !== 200) {
         response.resume();
         fail(`${where} is not a Node inspector (HTTP ${response.statusCode} for /json/list)`);
