@@ -2,7 +2,7 @@
  * What NODE_OPTIONS preloads in every thread: loads the agent bundle (agent.js, next to this file)
  * with a V8 code cache kept in the hub's private directory, so each thread after the first skips
  * most of compiling the bundle (measured: 5 ms of agent start-up per worker thread, 3 of them
- * compiling). The first thread of each Node version and kind (main, worker) writes the cache (atomically: a temporary file
+ * compiling). The first thread of each Node version writes the cache (atomically: a temporary file
  * renamed); V8 checks the cache against the source and its own version and rejects a mismatch, and
  * then the bundle is simply compiled. Anything unexpected falls back to a plain `require`; nothing
  * here throws into the program.
@@ -27,13 +27,7 @@ const WRAP_TAIL = '\n})';
     if (typeof hub !== 'string' || hub === '') throw new Error('no hub: nothing to cache into');
     const fs = builtin('node:fs') as typeof Fs;
     const vm = builtin('node:vm') as typeof Vm;
-    // One cache for main threads and one for workers: each holds what its kind of thread compiled
-    // at start-up, so a worker neither deserializes the main thread's start-up (the inspector,
-    // child_process hooks) nor compiles its own. Measured: 0.1–0.4 ms less per worker, near this
-    // machine's noise; it costs one more cache file, written once.
-    const threads = builtin('node:worker_threads') as { isMainThread?: boolean } | undefined;
-    const role = threads?.isMainThread === false ? 'worker' : 'main';
-    const cacheFile = path.join(path.dirname(hub), `agent-${process.version}-${process.arch}-${role}.cache`);
+    const cacheFile = path.join(path.dirname(hub), `agent-${process.version}-${process.arch}.cache`);
     const source = fs.readFileSync(agentFile, 'utf8');
     let cachedData: Buffer | undefined;
     try {
