@@ -7,6 +7,8 @@
 import type { HelloEvent } from '../protocol/agentEvents';
 import type { InjectedAgentConfig } from '../protocol/hubWire';
 import { builtin } from './builtins';
+import type { BuiltinMap } from './builtins';
+import { createClock, hrtimeMs } from './clock';
 import { Channel, bindingSink, openFifoSink } from './channel';
 import type { LineSink } from './channel';
 import { AgentContext } from './context';
@@ -120,18 +122,17 @@ function start(config: AgentConfig): void {
   const util = builtin('util');
   if (workerThreads === undefined || timers === undefined || util === undefined) return;
   // Timestamps: the monotonic clock plus the wall-clock offset, the same in every thread and process.
-  const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
   let clockOffsetMs = workerThreads.isMainThread ? undefined : inheritedClockOffset(workerThreads);
-  if (clockOffsetMs === undefined) {
-    const performance = builtin('perf_hooks')?.performance;
-    if (performance === undefined) return;
-    clockOffsetMs = performance.timeOrigin + performance.now() - monotonicMs();
-  }
+  const startPerformance = clockOffsetMs === undefined ? builtin('perf_hooks')?.performance : undefined;
+  if (startPerformance !== undefined) clockOffsetMs = startPerformance.timeOrigin + startPerformance.now() - hrtimeMs();
+  if (clockOffsetMs === undefined) return;
   const offset = clockOffsetMs;
   const sink = openSink(config);
   if (sink === undefined) return;
 
-  const now = (): number => Math.round((monotonicMs() + offset) * 1000) / 1000;
+  const clock = createClock(offset);
+  if (startPerformance !== undefined) clock.usePerformance(startPerformance);
+  const now = clock.now;
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   const originalWait = Atomics.wait;
   const sleep = (ms: number): void => void originalWait(sleepCell, 0, 0, ms);
@@ -223,7 +224,12 @@ function start(config: AgentConfig): void {
   channel.flush(); // the host learns the pid and inspector URL now, even if the loop never turns
 
   const parentPort = workerThreads.parentPort;
-  attempt('samples', () => startSampler(context, { timers }, () => builtin('perf_hooks'), config.sampleMs, parentPort));
+  const loadPerfHooks = (): BuiltinMap['perf_hooks'] | undefined => {
+    const perfHooks = builtin('perf_hooks');
+    if (perfHooks !== undefined) clock.usePerformance(perfHooks.performance);
+    return perfHooks;
+  };
+  attempt('samples', () => startSampler(context, { timers }, loadPerfHooks, config.sampleMs, parentPort));
 }
 
 (function gridlockAgent(): void {

@@ -110,17 +110,17 @@ export class TrackedQueue {
   }
 
   stats(): void {
+    // A send is already due (at most STATS_EVERY_MS after the last one): a busy queue reads no clock.
+    if (this.statsTimer !== undefined) return;
     const now = this.tracker.context.now();
     if (now - this.lastStats < STATS_EVERY_MS) {
-      if (this.statsTimer === undefined) {
-        try {
-          this.statsTimer = this.timers.setTimeout(this.sendLate, STATS_EVERY_MS);
-          this.statsTimer.unref();
-          // The timer is unref'd (it must not keep the program alive): an exit sends the last counters.
-          this.tracker.context.flushAtExit.add(this.sendLate);
-        } catch {
-          this.statsTimer = undefined;
-        }
+      try {
+        this.statsTimer = this.timers.setTimeout(this.sendLate, STATS_EVERY_MS);
+        this.statsTimer.unref();
+        // The timer is unref'd (it must not keep the program alive): an exit sends the last counters.
+        this.tracker.context.flushAtExit.add(this.sendLate);
+      } catch {
+        this.statsTimer = undefined;
       }
       return;
     }
