@@ -118,14 +118,14 @@ export class Table {
 }
 
 /**
- * Runs `gridlock run --no-live --json` on a program and returns `time - since` of its first finding
- * of `kind` (from the condition beginning, by the program's clock, to the finding), or undefined.
+ * Runs `gridlock run --no-live --json` (on `node`) on a program and returns `time - since` of its
+ * first finding of `kind` (from the condition beginning, by the program's clock, to the finding), or undefined.
  */
-export function findingLatency(gridlock: string, command: string[], kind: FindingKind): number | undefined {
+export function findingLatency(node: string, gridlock: string, command: string[], kind: FindingKind): number | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlock-bench-'));
   try {
     const json = path.join(dir, 'r.json');
-    spawnSync(process.execPath, [gridlock, 'run', '--no-live', '--json', json, '--', ...command], { stdio: 'ignore' });
+    spawnSync(node, [gridlock, 'run', '--no-live', '--json', json, '--', ...command], { stdio: 'ignore' });
     if (!fs.existsSync(json)) return undefined;
     const report = JSON.parse(fs.readFileSync(json, 'utf8')) as Report;
     const finding = report.findings.find((f) => f.kind === kind);
