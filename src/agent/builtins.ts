@@ -43,25 +43,39 @@ export function builtin<K extends keyof BuiltinMap>(name: K): BuiltinMap[K] | un
     cache.set(name, value);
     return value as BuiltinMap[K];
   }
-  try {
-    const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    if (typeof getBuiltinModule === 'function') value = getBuiltinModule.call(process, name);
-    // Node before 20.16, preloaded only: the CommonJS module's own require (absent when injected).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    else if (typeof require === 'function') value = require(name);
-  } catch {
-    value = undefined;
-  }
+  value = load(name);
   cache.set(name, value);
   return value as BuiltinMap[K] | undefined;
 }
 
 /**
+ * `node:module` itself, for what the loader's class lacks until it is loaded (Node 20's
+ * `register`, which loading it adds to that same class). Never throws.
+ */
+export function fullModuleBuiltin(): BuiltinMap['module'] | undefined {
+  return load('module') as BuiltinMap['module'] | undefined;
+}
+
+function load(name: string): unknown {
+  try {
+    const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    if (typeof getBuiltinModule === 'function') return getBuiltinModule.call(process, name);
+    // Node before 20.16, preloaded only: the CommonJS module's own require (absent when injected).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (typeof require === 'function') return require(name);
+  } catch {
+    // not available here
+  }
+  return undefined;
+}
+
+/**
  * `node:module` is the CommonJS loader's Module class with more statics, and loading it costs a
- * worker ~0.65 ms on Node 24 (it pulls in the ES module loader). Where the class the preloaded
- * agent reaches through its own `module` already has all the agent uses (`_cache`, `registerHooks`,
- * `syncBuiltinESMExports`: Node 22.15+, 24), that class is used. Node 20's lacks `register`, so
- * Node 20 loads `node:module` (~0.2 ms there).
+ * worker ~0.65 ms on Node 24 and ~0.2 ms on Node 20 (it pulls in the ES module loader). Where the
+ * class the preloaded agent reaches through its own `module` has what the agent needs at start
+ * (`_cache`, `syncBuiltinESMExports`, and `registerHooks` where Node has it), that class is used.
+ * Node 20's lacks `register` until `node:module` is loaded: the one caller that needs it (off-thread
+ * hooks, rare) loads it then ({@link fullModuleBuiltin}).
  */
 function loaderModuleClass(): unknown {
   try {
@@ -69,7 +83,9 @@ function loaderModuleClass(): unknown {
     const loader = (module as { constructor?: unknown }).constructor;
     if (typeof loader !== 'function') return undefined;
     const statics = loader as unknown as Record<string, unknown>;
-    const complete = typeof statics._cache === 'object' && typeof statics.registerHooks === 'function' && typeof statics.syncBuiltinESMExports === 'function';
+    // Node 20 and 21 never have registerHooks; a later Node whose class lacks it may have it in node:module.
+    const hooksAsExpected = typeof statics.registerHooks === 'function' || Number(process.versions.node.split('.')[0]) < 22;
+    const complete = typeof statics._cache === 'object' && typeof statics.syncBuiltinESMExports === 'function' && hooksAsExpected;
     return complete ? loader : undefined;
   } catch {
     return undefined;

@@ -27,6 +27,7 @@
  *   (bundled.ts); minified bundles and Node 20 are not.
  */
 import type { BuiltinMap } from '../builtins';
+import { fullModuleBuiltin } from '../builtins';
 import type { BundledRange } from './bundled';
 import { ADOPT_KEY, PackageEntries, entryOfWrapper, wrappedUrl, wrapperSource } from './esmWrapper';
 import { BUNDLED_KEY, rewriteBundle, wrapCommonJsHelper } from './bundled';
@@ -236,13 +237,17 @@ export function installDiscovery(
         }
       },
     });
-  } else if (typeof Module.register === 'function' && esHooks !== undefined && esHooks.entryIsModule && esOnlyInstalled(fs, esHooks.entryDir)) {
+  } else if (esHooks !== undefined && esHooks.entryIsModule && esOnlyInstalled(fs, esHooks.entryDir)) {
+    // The loader's class gets `register` when node:module is loaded (builtins.ts).
+    if (typeof Module.register !== 'function') fullModuleBuiltin();
+    const register = Module.register;
+    if (typeof register !== 'function') return discovery;
     defineAdopt();
     const workerThreads = esHooks.workerThreads;
     // The hooks thread starts inside register(): it inherits this marker, then it is taken back.
     workerThreads.setEnvironmentData(HOOKS_THREAD_KEY, true);
     try {
-      Module.register(esHooks.hooksUrl, { data: { watched: [...watched] } });
+      register.call(Module, esHooks.hooksUrl, { data: { watched: [...watched] } });
     } finally {
       workerThreads.setEnvironmentData(HOOKS_THREAD_KEY, undefined);
     }
