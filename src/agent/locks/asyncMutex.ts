@@ -243,22 +243,22 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
   if (typeof (sp as Record<string, unknown>).waitForUnlock === 'function') {
     patchMethod<(this: object, weight?: number, priority?: number) => Promise<unknown>>(sp, 'waitForUnlock', (original) =>
       function waitForUnlock(this: object, weight?: number, priority?: number) {
-        let plan: { resource: Resource; task: TaskCell; permits?: number; stack?: StackFrames } | undefined;
+        let unlockWait: { resource: Resource; task: TaskCell; permits?: number; stack?: StackFrames } | undefined;
         try {
           const resource = resourceOf(this);
           const permitsAsked = weight === undefined ? 1 : weight;
           if (resource !== undefined && mustWait(this, permitsAsked, priority)) {
             const stack = tracker.wantsStack(resource, true) ? tracker.stack() : undefined;
-            plan = { resource, task: tasks.enter(stack), stack };
-            if (resource.kind === 'semaphore') plan.permits = permitsAsked;
+            unlockWait = { resource, task: tasks.enter(stack), stack };
+            if (resource.kind === 'semaphore') unlockWait.permits = permitsAsked;
           }
         } catch {
-          plan = undefined;
+          unlockWait = undefined;
         }
         const result = original.call(this, weight, priority);
-        if (plan !== undefined) {
+        if (unlockWait !== undefined) {
           try {
-            const waiter = tracker.wait(plan.resource, plan.task, { permits: plan.permits, stack: plan.stack });
+            const waiter = tracker.wait(unlockWait.resource, unlockWait.task, { permits: unlockWait.permits, stack: unlockWait.stack });
             onSettled(
               result,
               () => tracker.waitEnded(waiter, 'unlocked'),
