@@ -191,59 +191,61 @@ function unblockSync(context: AgentContext, method: string, threw: boolean, retu
 }
 
 /**
- * A worker thread patches child_process when it first asks for it, not at start: few workers
- * start processes, and loading child_process (with net, dgram, dns and streams: 17 internal
- * modules) is the largest part of what the agent would add to a worker's start. Asked for means
- * resolved, which an in-thread resolve hook sees for every `require` and `import` (Node 22.15+,
- * 24), or fetched with `process.getBuiltinModule`, which is wrapped (the wrapper returns what the
- * original returns). Returns false where there are no in-thread hooks (Node 20: patch now).
+ * child_process is patched when it is first loaded, by whoever loads it (`require`, `import`,
+ * `process.getBuiltinModule`, or Node itself for cluster), not at start: few programs and fewer
+ * workers start processes, and loading child_process (with net, dgram, dns and streams: 17
+ * internal modules) is the largest part of what the agent adds to a thread's start (~2.3 ms of a
+ * Node 20 worker's ~4.4 ms). Node records each built-in it loads by pushing its name onto
+ * `process.moduleLoadList` once the module has run and before the code that asked for it gets it;
+ * the push onto an index the array lacks goes through the array's prototype, so a prototype that
+ * sees that set patches child_process right then (the program never holds the unpatched
+ * functions) and then gives the array back its own prototype. Node 20 has no in-thread hook that
+ * sees an `import` of a built-in: this is the one way that works on every supported Node.
+ * Returns false when child_process is already loaded or the list cannot be watched (patch now).
  */
-export function installChildHooksOnFirstUse(
+export function installChildHooksOnLoad(
   context: AgentContext,
   builtins: Pick<BuiltinMap, 'util' | 'events' | 'module'>,
   load: () => BuiltinMap['child_process'] | undefined,
   onNote: (note: string) => void,
 ): boolean {
-  const Module = builtins.module as unknown as {
-    registerHooks?: (hooks: { resolve: (specifier: string, context: unknown, next: (specifier: string, context: unknown) => unknown) => unknown }) => unknown;
-  };
-  const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  if (typeof Module.registerHooks !== 'function' || typeof getBuiltinModule !== 'function') return false;
+  const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  if (!Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype || !Object.isExtensible(list)) return false;
+  if (list.includes(LOADED_ENTRY)) return false;
   let patched = false;
-  const isChildProcess = (id: unknown): boolean => id === 'child_process' || id === 'node:child_process';
   const patch = (): void => {
-    if (patched) return;
     patched = true;
     try {
+      Object.setPrototypeOf(list, Array.prototype);
       const childProcess = load();
       if (childProcess === undefined) throw new Error('child_process cannot be loaded');
       installChildHooks(context, { child_process: childProcess, util: builtins.util, events: builtins.events });
-      // `import { spawn } from 'node:child_process'` sees the patched functions.
+      // An ES module facade made earlier (none is, before the first load) would see the patched functions too.
       builtins.module.syncBuiltinESMExports();
     } catch (error) {
       onNote(`child_process not tracked: ${(error as Error)?.message ?? 'unknown error'}`);
     }
   };
+  const watcher = new Proxy(Array.prototype, {
+    set(target, key, value, receiver) {
+      if (receiver !== list) return Reflect.set(target, key, value, receiver);
+      // An element of the list itself, as a plain push would make it.
+      const made = Reflect.defineProperty(list, key, { value, writable: true, enumerable: true, configurable: true });
+      try {
+        if (!patched && value === LOADED_ENTRY) patch();
+      } catch {
+        // never into Node's loader
+      }
+      return made;
+    },
+  });
   try {
-    replaceMethod(
-      process,
-      'getBuiltinModule',
-      function getBuiltinModuleSeen(this: unknown, ...args: [string]): unknown {
-        if (!patched && isChildProcess(args[0])) patch();
-        return getBuiltinModule.apply(this, args);
-      },
-      getBuiltinModule.length,
-    );
-    Module.registerHooks({
-      resolve(specifier, hookContext, next) {
-        if (!patched && isChildProcess(specifier)) patch();
-        return next(specifier, hookContext);
-      },
-    });
+    Object.setPrototypeOf(list, watcher);
   } catch {
-    // The caller patches now; whichever of the two ways was installed stays, inert.
-    patched = true;
     return false;
   }
   return true;
 }
+
+/** What Node pushes onto `process.moduleLoadList` once child_process has loaded. */
+const LOADED_ENTRY = 'NativeModule child_process';

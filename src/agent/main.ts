@@ -14,7 +14,7 @@ import type { LineSink } from './channel';
 import { AgentContext } from './context';
 import { defineApi, isAgentLoaded } from './api';
 import { installAtomicsHooks } from './atomics';
-import { installChildHooks, installChildHooksOnFirstUse } from './children';
+import { installChildHooks, installChildHooksOnLoad } from './children';
 import { openInspector } from './inspectorHook';
 import { installLifecycleHooks } from './lifecycle';
 import { installLockTracking } from './locks/index';
@@ -172,12 +172,12 @@ function start(config: AgentConfig): void {
   };
   attempt('locks', () => void installLockTracking(context, buffers, pending, lateNote));
   attempt('worker_threads', () => installWorkerHooks(context, { worker_threads: workerThreads, events: events!, util }, buffers));
-  // Workers load child_process only when they use it, where Node lets them see that (installChildHooksOnFirstUse).
+  // child_process is patched when somebody loads it (installChildHooksOnLoad), else at once.
   const moduleBuiltin = builtin('module');
   let childHooksDeferred = false;
-  if (!isMainThread && moduleBuiltin !== undefined && events !== undefined) {
+  if (moduleBuiltin !== undefined && events !== undefined) {
     attempt('child_process', () => {
-      childHooksDeferred = installChildHooksOnFirstUse(context, { util, events, module: moduleBuiltin }, () => builtin('child_process'), lateNote);
+      childHooksDeferred = installChildHooksOnLoad(context, { util, events, module: moduleBuiltin }, () => builtin('child_process'), lateNote);
     });
   }
   if (!childHooksDeferred) attempt('child_process', () => installChildHooks(context, { child_process: builtin('child_process')!, util, events: events! }));

@@ -20,7 +20,7 @@ before(() => {
 });
 
 describe('agent: child processes', () => {
-  it('a worker thread that starts processes is tracked however it loads child_process (a worker loads it on first use where Node shows that use)', async () => {
+  it('a worker thread that starts processes is tracked however it loads child_process (patched when first loaded)', async () => {
     const result = await run([fixture('worker-spawns.js')]);
     assert.equal(result.code, 0);
     const mainPid = ofType(result.events, 'hello').find((h) => h.ppid === process.pid)?.pid;
@@ -29,6 +29,22 @@ describe('agent: child processes', () => {
     assert.deepEqual(fromWorkers.map((e) => [e.method, e.site?.line]).sort(), [['spawn', 11], ['spawn', 13]], 'import() and process.getBuiltinModule');
     const blocks = ofType(result.events, 'block').filter((b) => b.sender === mainPid && b.thread !== 0);
     assert.deepEqual(blocks.map((b) => [b.on.kind === 'sync-child' ? b.on.method : b.on.kind, b.site?.line]), [['execFileSync', 9]], "require('node:child_process') in the first turn");
+  });
+
+  it('no thread loads child_process before the program does, and the program then gets it patched and process.moduleLoadList as it was', async () => {
+    const result = await run([fixture('child-process-on-load.js')]);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { thread: string; before: boolean; plainArray: boolean });
+    assert.deepEqual(lines, [
+      { thread: 'worker', before: false, plainArray: true },
+      { thread: 'main', before: false, plainArray: true },
+    ]);
+    const mainPid = ofType(result.events, 'hello').find((h) => h.ppid === process.pid)?.pid;
+    const blocks = ofType(result.events, 'block').filter((b) => b.sender === mainPid);
+    assert.deepEqual(blocks.map((b) => [b.thread === 0 ? 'main' : 'worker', b.on.kind === 'sync-child' ? b.on.method : b.on.kind, b.site?.line]), [
+      ['worker', 'execFileSync', 17],
+      ['main', 'execFileSync', 12],
+    ], 'the import in the worker and the require in the main thread both got the patched execFileSync');
   });
 
   it('reports every way of starting a child, with pid/ppid links and sync blocks', async () => {
