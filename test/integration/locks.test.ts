@@ -66,6 +66,17 @@ test('thousands of tasks contending on mutexes, semaphores and keyed locks under
   for (const k of ['mutex:async-mutex', 'semaphore:async-mutex', 'semaphore:async-sema', 'keyed-lock:async-lock', 'queue:p-queue']) assert.ok(kinds.has(k), `${k} in ${[...kinds].join(' ')}`);
 });
 
+test('batches of async loops started at once by a parent that awaited the batch before: one task per loop, no self-deadlock', async () => {
+  const file = locks('loop-batches.js');
+  const bare = await runToEnd(testNode, [file]);
+  const run = await runGridlock([testNode, file]);
+  assert.equal(run.timedOut, false, run.stderr);
+  assert.deepEqual(run.report?.findings, [], run.stderr);
+  assert.equal(run.code, bare.code);
+  assert.equal(run.stdout, bare.stdout);
+  assert.equal(run.stdout, 'jobs 1048\n');
+});
+
 test('a worker waiting on a futex lock word it holds itself is a self-deadlock at both lines; its earlier timed wait is not', async () => {
   const file = locks('futexSelfDeadlock.js');
   const run = await runGridlock([testNode, file]);

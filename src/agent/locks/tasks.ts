@@ -8,17 +8,23 @@
  *   call runs inside `als.run()` with a scoped entry, so the callback and all it awaits is the task.
  * - Acquire style (`await mutex.acquire()`): the flow has no scope to run in, so the task is
  *   entered with `enterWith`, which also leaks into whatever the caller runs synchronously after the
- *   flow suspended (`t1(); t2();`). Two guards:
- *   1. each entry remembers the synchronous segment (epoch) it was made in; a queued microtask ends
- *      the segment. An entry seen again in the same segment is a sibling's leak: the sibling gets a
- *      task of its own. The flow's own continuation runs after the segment and keeps its task.
+ *   flow suspended (`t1(); t2();`), and into the caller's own continuation: a parent that awaited
+ *   its children (`await Promise.all([t1(), t2()])`) resumes with the last child's entry. Two guards:
+ *   1. each entry remembers the synchronous segment (epoch) it was last used in; a queued microtask
+ *      ends the segment. An entry seen again in the same segment is a sibling's leak: the sibling
+ *      gets a task of its own. The flow's own continuation runs after the segment and keeps its task
+ *      (and marks the entry used in its segment again). So a parent that resumed with a child's
+ *      entry and starts several flows at once (a second batch of async loops) gives the entry to
+ *      the first of them only: the others, started in the same segment, get tasks of their own.
+ *      Without that mark, every flow of the second batch shared one task, and two of them
+ *      contending for a mutex looked like a task waiting for a mutex it holds.
  *   2. when a stack is at hand (a resource's first acquisitions, and every wait) an entry is only
  *      kept if the function that first acquired in it is still on the (async) stack: a parent that
- *      awaited its children (`await Promise.all([t1(), t2()])`) resumes with the last child's entry
- *      but not with the child's frames, and gets a task of its own.
+ *      resumed with a child's entry but not with the child's frames gets a task of its own.
  */
 import type { BuiltinMap } from '../builtins';
 import type { SourceSite, StackFrames } from '../../protocol/agentEvents';
+import { originalThen } from './patch';
 
 export interface TaskCell {
   id: string;
@@ -101,17 +107,32 @@ export class Tasks {
     const entry = als.getStore();
     if (entry !== undefined) {
       if (entry.epoch === -1) return entry.cell;
-      if (entry.epoch !== this.epoch && (stack === undefined || onStack(entry.cell, stack))) return entry.cell;
+      if (entry.epoch !== this.epoch && (stack === undefined || onStack(entry.cell, stack))) {
+        // Used in this segment: a flow started later in it with the same entry is a sibling (guard 1).
+        entry.epoch = this.epoch;
+        this.endSegmentSoon();
+        return entry.cell;
+      }
     }
     const cell = this.newTask(stack);
     als.enterWith({ cell, epoch: this.epoch });
-    if (!this.bumpQueued) {
-      this.bumpQueued = true;
-      queueMicrotask(this.bump);
-    }
+    this.endSegmentSoon();
     return cell;
   }
+
+  /**
+   * Ends the current synchronous segment at the next microtask. A reaction to a settled promise is
+   * the cheapest microtask there is (`queueMicrotask` makes an AsyncResource each time: ~4× the cost).
+   */
+  private endSegmentSoon(): void {
+    if (this.bumpQueued) return;
+    this.bumpQueued = true;
+    void originalThen.call(SETTLED, this.bump);
+  }
 }
+
+/** A promise that is already fulfilled (made with the agent, before the program could replace `Promise`). */
+const SETTLED = Promise.resolve();
 
 function onStack(cell: TaskCell, stack: StackFrames): boolean {
   const origin = cell.origin;
