@@ -316,7 +316,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
       let cell: TaskCell | undefined;
       try {
         const resource = resourceOf(this);
-        cell = tasks.enter(resource !== undefined && tracker.detailed(resource) ? tracker.stack() : undefined);
+        cell = tasks.forCall(resource !== undefined && tracker.detailed(resource) ? tracker.stack() : undefined);
       } catch {
         cell = undefined;
       }

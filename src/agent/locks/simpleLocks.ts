@@ -50,7 +50,7 @@ export function adoptAsyncLock(exports: unknown, library: string, tracker: LockT
       try {
         if (Array.isArray(key)) {
           const stack = tracker.stack();
-          cell = tasks.enter(stack);
+          cell = tasks.forCall(stack);
           const site = tracker.site(stack);
           if (site) cell.site = site;
           return tasks.run(cell, () => original.apply(this, args));
@@ -71,7 +71,7 @@ export function adoptAsyncLock(exports: unknown, library: string, tracker: LockT
         const maxPending = opts?.maxPending || self.maxPending;
         const wait = queue !== undefined && !(typeof maxPending === 'number' && queue.length >= maxPending);
         const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
-        cell = tasks.enter(stack);
+        cell = tasks.forCall(stack);
         if (wait) {
           const timeout = opts?.timeout || self.timeout;
           waiter = tracker.wait(resource, cell, { key: keyText, stack, timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : undefined });

@@ -6,6 +6,9 @@
  *
  * - Callback style (`runExclusive(fn)`, `lock.acquire(key, fn)`, `navigator.locks.request`): the
  *   call runs inside `als.run()` with a scoped entry, so the callback and all it awaits is the task.
+ *   A call by a flow without a task gets a new one for the scope only ({@link Tasks.forCall}): it is
+ *   never entered, so it cannot leak into the caller (a parent that starts jobs one per tick, each
+ *   in `runExclusive`, would otherwise pass the first job's task on to all the others).
  * - Acquire style (`await mutex.acquire()`): the flow has no scope to run in, so the task is
  *   entered with `enterWith`, which also leaks into whatever the caller runs synchronously after the
  *   flow suspended (`t1(); t2();`), and into the caller's own continuation: a parent that awaited
@@ -101,23 +104,35 @@ export class Tasks {
     return als.run({ cell, epoch: -1 }, fn);
   }
 
-  /** The current flow's task; when it has none, a new one entered for the rest of the flow. */
+  /** Acquire style: the current flow's task; when it has none, a new one entered for the rest of the flow. */
   enter(stack?: StackFrames): TaskCell {
-    const als = this.als();
-    const entry = als.getStore();
-    if (entry !== undefined) {
-      if (entry.epoch === -1) return entry.cell;
-      if (entry.epoch !== this.epoch && (stack === undefined || onStack(entry.cell, stack))) {
-        // Used in this segment: a flow started later in it with the same entry is a sibling (guard 1).
-        entry.epoch = this.epoch;
-        this.endSegmentSoon();
-        return entry.cell;
-      }
-    }
-    const cell = this.newTask(stack);
-    als.enterWith({ cell, epoch: this.epoch });
+    const cell = this.flowTask(stack);
+    if (cell !== undefined) return cell;
+    const made = this.newTask(stack);
+    this.als().enterWith({ cell: made, epoch: this.epoch });
     this.endSegmentSoon();
-    return cell;
+    return made;
+  }
+
+  /**
+   * Callback style (the call then runs in {@link run}'s scope): the current flow's task; when it
+   * has none, a new one that is not entered — the scope carries it, and nothing leaks into the
+   * caller's own continuation (an entered task would: see guard 1).
+   */
+  forCall(stack?: StackFrames): TaskCell {
+    return this.flowTask(stack) ?? this.newTask(stack);
+  }
+
+  /** The current flow's task by the guards above, or undefined when the flow has none of its own. */
+  private flowTask(stack: StackFrames | undefined): TaskCell | undefined {
+    const entry = this.als().getStore();
+    if (entry === undefined) return undefined;
+    if (entry.epoch === -1) return entry.cell;
+    if (entry.epoch === this.epoch || (stack !== undefined && !onStack(entry.cell, stack))) return undefined;
+    // Used in this segment: a flow started later in it with the same entry is a sibling (guard 1).
+    entry.epoch = this.epoch;
+    this.endSegmentSoon();
+    return entry.cell;
   }
 
   /**

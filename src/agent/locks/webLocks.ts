@@ -42,7 +42,7 @@ export function installWebLocks(tracker: LockTracker, lockManager: unknown): boo
       let mode: 'exclusive' | 'shared' = 'exclusive';
       try {
         const stack = tracker.stack();
-        cell = tasks.enter(stack);
+        cell = tasks.forCall(stack);
         resource = resourceOf(name, tracker.site(stack));
         mode = options?.mode === 'shared' ? 'shared' : 'exclusive';
         // ifAvailable and steal never wait: a request that cannot wait closes no cycle.
