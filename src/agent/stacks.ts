@@ -56,6 +56,50 @@ export function captureUnformatted(below: (...args: never[]) => unknown, limit: 
   });
 }
 
+interface CallSiteLike {
+  isAsync?(): boolean;
+  getFileName(): string | null | undefined;
+  getFunctionName(): string | null;
+  getEnclosingLineNumber?(): number | null;
+  getEnclosingColumnNumber?(): number | null;
+}
+
+/**
+ * The program's functions on the synchronous part of the stack, innermost first, each named by
+ * where it is defined (`file:line:column:name`). Read from V8's CallSite objects, with nothing
+ * formatted (~1 µs): an identity for comparing two stacks, not a site to show (CallSites are not
+ * source-mapped; see above). `isProgramFile` tells the program's files from the libraries'.
+ * Undefined when they cannot be read (the program replaced Error, or froze it).
+ */
+export function functionsOnStack(limit: number, isProgramFile: (file: string) => boolean): string[] | undefined {
+  const own = Object.prototype.hasOwnProperty.call(OriginalError, 'prepareStackTrace');
+  const saved = OriginalError.prepareStackTrace;
+  try {
+    OriginalError.prepareStackTrace = (_error, sites) => sites;
+    const holder: { stack?: unknown } = {};
+    withStackLimit(limit, () => OriginalError.captureStackTrace(holder, functionsOnStack));
+    const sites = holder.stack;
+    if (!Array.isArray(sites)) return undefined;
+    const keys: string[] = [];
+    for (const site of sites as CallSiteLike[]) {
+      if (site.isAsync?.() === true) break;
+      const file = site.getFileName() ?? '';
+      if (file === '' || file.startsWith('node:') || !file.includes('/') || isAgentFile(file) || !isProgramFile(file)) continue;
+      keys.push(`${file}:${site.getEnclosingLineNumber?.() ?? 0}:${site.getEnclosingColumnNumber?.() ?? 0}:${site.getFunctionName() ?? ''}`);
+    }
+    return keys;
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      if (own) OriginalError.prepareStackTrace = saved;
+      else delete (OriginalError as { prepareStackTrace?: unknown }).prepareStackTrace;
+    } catch {
+      // frozen
+    }
+  }
+}
+
 /** The frames of a stack taken by {@link captureUnformatted}, without the agent's. */
 export function framesOf(unformatted: { stack?: unknown }): StackFrames {
   try {

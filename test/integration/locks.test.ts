@@ -77,13 +77,13 @@ test('batches of async loops started at once by a parent that awaited the batch 
   assert.equal(run.stdout, 'jobs 1048\n');
 });
 
-test('jobs started one per tick by a parent, each holding a lock through a callback: the parent passes no task on to them, no self-deadlock', async () => {
-  const file = locks('staggered-callbacks.js');
+test('jobs started one per tick by a parent, each holding locks (acquire/release, runExclusive, async-lock callback): one task per job, no self-deadlock', async () => {
+  const file = locks('staggered-jobs.js');
   const run = await runGridlock([testNode, file]);
   assert.equal(run.timedOut, false, run.stderr);
   assert.deepEqual(run.report?.findings, [], run.stderr);
   assert.equal(run.code, 0);
-  assert.equal(run.stdout, 'done 8\n');
+  assert.equal(run.stdout, 'done 12\n');
 });
 
 test('a worker waiting on a futex lock word it holds itself is a self-deadlock at both lines; its earlier timed wait is not', async () => {

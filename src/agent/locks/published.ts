@@ -102,12 +102,13 @@ export function installPublishedResources(tracker: LockTracker, channels: Builti
           if (resource === undefined) return;
           const stack = callerStack();
           const task = tracker.tasks.enter(stack);
-          const key = `${resource.id}|${task.id}`;
-          if (waiters.has(key)) return;
+          if (waiters.has(`${resource.id}|${task.id}`)) return;
           const timeoutMs = optionalNumber(message.timeoutMs);
           const permits = optionalNumber(message.permits);
           const mode = optionalMode(message.mode);
-          waiters.set(key, tracker.wait(resource, task, { stack, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(permits !== undefined ? { permits } : {}), ...(mode !== undefined ? { mode } : {}) }));
+          const waiter = tracker.wait(resource, task, { stack, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(permits !== undefined ? { permits } : {}), ...(mode !== undefined ? { mode } : {}) });
+          // Keyed by the task that waits (a wait can get a task of its own: tasks.ts, guard 3).
+          waiters.set(`${resource.id}|${waiter.task.id}`, waiter);
           return;
         }
         case 'acquired': {

@@ -75,6 +75,7 @@ export function adoptAsyncLock(exports: unknown, library: string, tracker: LockT
         if (wait) {
           const timeout = opts?.timeout || self.timeout;
           waiter = tracker.wait(resource, cell, { key: keyText, stack, timeoutMs: typeof timeout === 'number' && timeout > 0 ? timeout : undefined });
+          cell = waiter.task;
         } else if (stack !== undefined) {
           site = tracker.site(stack) ?? cell.site;
         }

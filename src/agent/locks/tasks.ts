@@ -24,10 +24,28 @@
  *   2. when a stack is at hand (a resource's first acquisitions, and every wait) an entry is only
  *      kept if the function that first acquired in it is still on the (async) stack: a parent that
  *      resumed with a child's entry but not with the child's frames gets a task of its own.
+ *   3. a parent that starts a job on every tick without awaiting it (`jobs.push(job()); await tick`)
+ *      resumes with the running job's entry and passes it to the next job, and both jobs run the
+ *      same function, so guard 2 cannot tell them apart. Two checks catch what that would break:
+ *      - a task that waits for a lock (without a timeout), used again in a later segment, is
+ *        another flow's (a flow does not go on while it waits): that flow gets a task of its own;
+ *      - an entered task about to wait for a lock it holds already (a self-deadlock, or the second
+ *        job waiting for the first) asks the stack ({@link Tasks.sameFlow}, LockTracker.wait): if
+ *        the outermost function of the program now running was one of the callers of the flow's
+ *        function when the task was entered, this is the parent's continuation, and the wait gets a
+ *        task of its own. Reading the functions on the stack costs ~1 µs (no text): paid when a
+ *        task is entered and in that shape only.
+ *      Without them, the second of two such jobs waiting for the first looked like one task waiting
+ *      for a mutex it holds, and the program was stopped. The stack cannot tell that parent apart
+ *      from a caller that awaited the flow (`await lockFor(x)` with an async `lockFor`, a lock class
+ *      with an async `acquire`), so it is asked only in the self-deadlock shape: a self-deadlock
+ *      whose second acquire runs in such a caller is then seen as the wait it is (a stall or a
+ *      drain reports it), while deadlocks between such flows keep their cycle.
  */
 import type { BuiltinMap } from '../builtins';
 import type { SourceSite, StackFrames } from '../../protocol/agentEvents';
 import { originalThen } from './patch';
+import { functionsOnStack } from '../stacks';
 
 export interface TaskCell {
   id: string;
@@ -37,7 +55,17 @@ export interface TaskCell {
   site?: SourceSite;
   /** How many holds it has now (LockTracker keeps the count). */
   holds?: number;
+  /** How many waits without a timeout it has now (LockTracker keeps the count). */
+  waits?: number;
+  /**
+   * An entered task: the program's functions on the stack when it was entered, innermost first
+   * (see {@link Tasks.sameFlow}). Absent for tasks that are never entered.
+   */
+  entered?: string[];
 }
+
+/** Frames read for a task's functions: deep enough for a framework's stack under the program's. */
+const FLOW_FRAMES = 64;
 
 interface Entry {
   cell: TaskCell;
@@ -104,14 +132,37 @@ export class Tasks {
     return als.run({ cell, epoch: -1 }, fn);
   }
 
+  /** Which files are the program's (not a tracked library's or a compiler helper's): set by the tracker. */
+  isProgramFile: (file: string) => boolean = () => true;
+
   /** Acquire style: the current flow's task; when it has none, a new one entered for the rest of the flow. */
   enter(stack?: StackFrames): TaskCell {
-    const cell = this.flowTask(stack);
-    if (cell !== undefined) return cell;
+    return this.flowTask(stack) ?? this.enterNew(stack);
+  }
+
+  /** A new task, entered for the rest of the current flow. */
+  enterNew(stack?: StackFrames): TaskCell {
     const made = this.newTask(stack);
+    const functions = functionsOnStack(FLOW_FRAMES, this.isProgramFile);
+    if (functions !== undefined && functions.length > 1) made.entered = functions;
     this.als().enterWith({ cell: made, epoch: this.epoch });
     this.endSegmentSoon();
     return made;
+  }
+
+  /**
+   * Whether the current flow is the one `cell` was entered in, as far as the stack tells — asked
+   * when an entered task is about to wait for a lock it already holds (a self-deadlock, or two
+   * flows that share the task: guard 3). The flow's own continuation runs its own functions; a
+   * caller that resumed with the task (it awaited something else after starting the flow) runs one
+   * of the functions that were below the flow's when the task was entered.
+   */
+  sameFlow(cell: TaskCell): boolean {
+    const callers = cell.entered;
+    if (callers === undefined) return true;
+    const now = functionsOnStack(FLOW_FRAMES, this.isProgramFile);
+    const outermost = now?.[now.length - 1];
+    return outermost === undefined || callers.indexOf(outermost, 1) < 0;
   }
 
   /**
@@ -129,10 +180,13 @@ export class Tasks {
     if (entry === undefined) return undefined;
     if (entry.epoch === -1) return entry.cell;
     if (entry.epoch === this.epoch || (stack !== undefined && !onStack(entry.cell, stack))) return undefined;
+    const cell = entry.cell;
+    // Guard 3: a flow cannot go on while it waits, so a task that waits was passed on to another flow.
+    if (cell.entered !== undefined && (cell.waits ?? 0) > 0) return undefined;
     // Used in this segment: a flow started later in it with the same entry is a sibling (guard 1).
     entry.epoch = this.epoch;
     this.endSegmentSoon();
-    return entry.cell;
+    return cell;
   }
 
   /**

@@ -85,6 +85,8 @@ export interface Waiter {
   period: number;
   /** A quiet wait's stack, not yet formatted. */
   unformatted?: { stack?: unknown };
+  /** In its task's count of waits (one that only a grant ends). */
+  counted?: boolean;
 }
 
 export interface ResourceInit {
@@ -121,6 +123,7 @@ export class LockTracker {
     private readonly timers?: BuiltinMap['timers'],
   ) {
     this.sourceNames = new SourceNames(fs);
+    tasks.isProgramFile = (file) => !HELPERS.test(file) && !this.libraryDirs.some((dir) => file.startsWith(dir));
     // Held-back waits are what a draining or exiting thread is stuck in: they go first.
     context.beforeDrain.add(() => this.reportQuietWaits(Infinity));
   }
@@ -243,6 +246,9 @@ export class LockTracker {
    * otherwise the stack is taken here when not given, and the wait is sent at once.
    */
   wait(resource: Resource, task: TaskCell, opts: { key?: string; permits?: number; mode?: LockMode; timeoutMs?: number | null; stack?: StackFrames }): Waiter {
+    // An entered task about to wait for what it holds: a self-deadlock, or another flow that got the
+    // task from its parent (tasks.ts, guard 3). The latter waits as a task of its own: adapters go on with waiter.task.
+    if (task.entered !== undefined && resource.reentrant !== true && this.holds(resource, task) && !this.tasks.sameFlow(task)) task = this.tasks.enterNew(opts.stack);
     const quiet = opts.stack === undefined && this.mayWaitQuietly(resource);
     const stack = quiet ? undefined : (opts.stack ?? this.stack());
     const site = stack !== undefined ? (this.site(stack) ?? task.site) : undefined;
@@ -254,6 +260,11 @@ export class LockTracker {
     if (opts.timeoutMs !== undefined) waiter.timeoutMs = opts.timeoutMs;
     if (site) waiter.site = site;
     resource.waiters.add(waiter);
+    // Counted when only a grant ends it: a flow may give up a wait with a timeout and go on (withTimeout).
+    if (opts.timeoutMs === undefined || opts.timeoutMs === null) {
+      waiter.counted = true;
+      task.waits = (task.waits ?? 0) + 1;
+    }
     if (quiet) {
       // Only a task that holds something can be part of a deadlock: its wait keeps its line.
       const unformatted = (task.holds ?? 0) > 0 ? captureUnformatted(this.wait, QUIET_STACK_FRAMES) : undefined;
@@ -264,6 +275,13 @@ export class LockTracker {
     waiter.since = this.context.now();
     this.report(waiter, stack !== undefined && resource.acquisitions < DETAILED_ACQUISITIONS ? stack : undefined);
     return waiter;
+  }
+
+  /** Whether `task` holds `resource` now. */
+  private holds(resource: Resource, task: TaskCell): boolean {
+    if (resource.quickTask === task) return true;
+    for (const holding of resource.holdings) if (holding.cell === task) return true;
+    return false;
   }
 
   /** Sends a wait (with the holdings it waits behind) and lists it for the drain. */
@@ -354,6 +372,7 @@ export class LockTracker {
 
   private finishWait(waiter: Waiter): void {
     waiter.done = true;
+    if (waiter.counted === true) waiter.task.waits = Math.max(0, (waiter.task.waits ?? 1) - 1);
     waiter.resource.waiters.delete(waiter);
     if (waiter.reported) {
       waiter.resource.reportedWaiters--;
@@ -365,6 +384,8 @@ export class LockTracker {
 
   /** A grant: after `waiter`, or at once (then `site` when the caller took one). Positional: on the hot path. */
   acquired(resource: Resource, task: TaskCell, waiter?: Waiter, site?: SourceSite, permits?: number, key?: string, mode?: LockMode, steal?: boolean): Holding {
+    // The task that waited (wait() may have given the wait a task of its own).
+    if (waiter !== undefined) task = waiter.task;
     resource.acquisitions++;
     // An uncontended hold past the detailed budget takes no clock reading (~45 ns): if it is ever
     // reported (somebody waits), it carries the time it was reported.

@@ -48,6 +48,7 @@ export function installWebLocks(tracker: LockTracker, lockManager: unknown): boo
         // ifAvailable and steal never wait: a request that cannot wait closes no cycle.
         const neverWaits = options?.ifAvailable === true || options?.steal === true;
         waiter = tracker.wait(resource, cell, { key: name, mode, timeoutMs: neverWaits ? 0 : undefined, stack });
+        cell = waiter.task;
         const signal = options?.signal;
         if (signal !== undefined && typeof signal.addEventListener === 'function') {
           const w = waiter;
