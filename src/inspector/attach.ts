@@ -70,7 +70,10 @@ export function wrapAgentSource(source: string, bundlePath: string): string {
   // `require` only reaches built-ins (the agent has no other dependency); there is no module
   // system in an evaluation.
   const tail = `\n}).apply(undefined, ((m) => [m.exports, (id) => (process.getBuiltinModule ? process.getBuiltinModule(id) : process.mainModule.require(id)), m, ${JSON.stringify(bundlePath)}, ${JSON.stringify(path.dirname(bundlePath))}])({ exports: {} }));\nundefined;\n//# sourceURL=${bundlePath}`;
-  return head + source + tail;
+  // Only ASCII goes out: a worker given a non-ASCII character in an evaluation (a comment the
+  // bundler kept, say) never answers. \uXXXX is the same character in a string, a regular
+  // expression or an identifier, and harmless in a comment.
+  return (head + source + tail).replace(/[^\t\n\r\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -191,7 +191,7 @@ export class Tasks {
 
   /**
    * Ends the current synchronous segment at the next microtask. A reaction to a settled promise is
-   * the cheapest microtask there is (`queueMicrotask` makes an AsyncResource each time: ~4× the cost).
+   * the cheapest microtask there is (`queueMicrotask` makes an AsyncResource each time, four times the cost).
    */
   private endSegmentSoon(): void {
     if (this.bumpQueued) return;
