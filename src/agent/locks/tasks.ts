@@ -12,11 +12,12 @@
  * - Acquire style (`await mutex.acquire()`): the flow has no scope to run in, so the task is
  *   entered with `enterWith`, which also leaks into whatever the caller runs synchronously after the
  *   flow suspended (`t1(); t2();`), and into the caller's own continuation: a parent that awaited
- *   its children (`await Promise.all([t1(), t2()])`) resumes with the last child's entry. Two guards:
+ *   its children (`await Promise.all([t1(), t2()])`) resumes with the last child's entry. Three guards:
  *   1. each entry remembers the synchronous segment (epoch) it was last used in; a queued microtask
  *      ends the segment. An entry seen again in the same segment is a sibling's leak: the sibling
  *      gets a task of its own. The flow's own continuation runs after the segment and keeps its task
- *      (and marks the entry used in its segment again). So a parent that resumed with a child's
+ *      (and marks the entry used in its segment again, when a caller of the flow may resume with
+ *      it: not a module's top level). So a parent that resumed with a child's
  *      entry and starts several flows at once (a second batch of async loops) gives the entry to
  *      the first of them only: the others, started in the same segment, get tasks of their own.
  *      Without that mark, every flow of the second batch shared one task, and two of them
@@ -62,10 +63,17 @@ export interface TaskCell {
    * (see {@link Tasks.sameFlow}). Absent for tasks that are never entered.
    */
   entered?: string[];
+  /**
+   * A function of the program that called the flow's when it was entered may resume with the
+   * task (guard 1): a module's top level never resumes (`main()` at the bottom of a file).
+   */
+  passedOn?: boolean;
 }
 
 /** Frames read for a task's functions: deep enough for a framework's stack under the program's. */
 const FLOW_FRAMES = 64;
+/** How functionsOnStack names a module's top level (anonymous, from the file's first character). */
+const MODULE_TOP = ':1:1:';
 
 interface Entry {
   cell: TaskCell;
@@ -144,7 +152,10 @@ export class Tasks {
   enterNew(stack?: StackFrames): TaskCell {
     const made = this.newTask(stack);
     const functions = functionsOnStack(FLOW_FRAMES, this.isProgramFile);
-    if (functions !== undefined && functions.length > 1) made.entered = functions;
+    if (functions !== undefined && functions.length > 1) {
+      made.entered = functions;
+      if (functions.some((key, i) => i > 0 && !key.endsWith(MODULE_TOP))) made.passedOn = true;
+    }
     this.als().enterWith({ cell: made, epoch: this.epoch });
     this.endSegmentSoon();
     return made;
@@ -182,10 +193,13 @@ export class Tasks {
     if (entry.epoch === this.epoch || (stack !== undefined && !onStack(entry.cell, stack))) return undefined;
     const cell = entry.cell;
     // Guard 3: a flow cannot go on while it waits, so a task that waits was passed on to another flow.
-    if (cell.entered !== undefined && (cell.waits ?? 0) > 0) return undefined;
+    if ((cell.waits ?? 0) > 0) return undefined;
     // Used in this segment: a flow started later in it with the same entry is a sibling (guard 1).
-    entry.epoch = this.epoch;
-    this.endSegmentSoon();
+    // Only a task a caller may resume with needs it (a segment's end costs a microtask).
+    if (cell.passedOn === true) {
+      entry.epoch = this.epoch;
+      this.endSegmentSoon();
+    }
     return cell;
   }
 
