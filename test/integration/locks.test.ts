@@ -14,6 +14,17 @@ function lines(finding: Finding, role: 'waits' | 'holds'): number[] {
   return finding.participants.filter((p) => p.role === role).map((p) => p.site?.line ?? 0).sort((a, b) => a - b);
 }
 
+/** Runs a correct program with and without gridlock: no finding, and its own output and exit status. */
+async function runWithoutFinding(file: string): Promise<Awaited<ReturnType<typeof runGridlock>>> {
+  const bare = await runToEnd(testNode, [file]);
+  const run = await runGridlock([testNode, file]);
+  assert.equal(run.timedOut, false, run.stderr);
+  assert.deepEqual(run.report?.findings, [], run.stderr);
+  assert.equal(run.code, bare.code);
+  assert.equal(run.stdout, bare.stdout);
+  return run;
+}
+
 for (const [fixture, style] of [['mutex-deadlock.js', 'acquire/release'], ['mutex-deadlock-run.js', 'runExclusive']] as const) {
   test(`two async tasks deadlocked on two mutexes (${style}): one finding, both waits and both holds at their lines`, async () => {
     const file = locks(fixture);
@@ -55,33 +66,18 @@ test('locks taken in opposite orders that never overlapped: a lock-order inversi
 });
 
 test('thousands of tasks contending on mutexes, semaphores and keyed locks under a p-queue: no finding', async () => {
-  const file = locks('heavy.js');
-  const bare = await runToEnd(testNode, [file]);
-  const run = await runGridlock([testNode, file]);
-  assert.equal(run.timedOut, false, run.stderr);
-  assert.deepEqual(run.report?.findings, [], run.stderr);
-  assert.equal(run.code, bare.code);
-  assert.equal(run.stdout, bare.stdout);
+  const run = await runWithoutFinding(locks('heavy.js'));
   const kinds = new Set(run.report?.resources.map((r) => `${r.kind}:${r.library.split('@')[0]}`));
   for (const k of ['mutex:async-mutex', 'semaphore:async-mutex', 'semaphore:async-sema', 'keyed-lock:async-lock', 'queue:p-queue']) assert.ok(kinds.has(k), `${k} in ${[...kinds].join(' ')}`);
 });
 
 test('batches of async loops started at once by a parent that awaited the batch before: one task per loop, no self-deadlock', async () => {
-  const file = locks('loop-batches.js');
-  const bare = await runToEnd(testNode, [file]);
-  const run = await runGridlock([testNode, file]);
-  assert.equal(run.timedOut, false, run.stderr);
-  assert.deepEqual(run.report?.findings, [], run.stderr);
-  assert.equal(run.code, bare.code);
-  assert.equal(run.stdout, bare.stdout);
+  const run = await runWithoutFinding(locks('loop-batches.js'));
   assert.equal(run.stdout, 'jobs 1048\n');
 });
 
 test('jobs started one per tick by a parent, each holding locks (acquire/release, runExclusive, async-lock callback): one task per job, no self-deadlock', async () => {
-  const file = locks('staggered-jobs.js');
-  const run = await runGridlock([testNode, file]);
-  assert.equal(run.timedOut, false, run.stderr);
-  assert.deepEqual(run.report?.findings, [], run.stderr);
+  const run = await runWithoutFinding(locks('staggered-jobs.js'));
   assert.equal(run.code, 0);
   assert.equal(run.stdout, 'done 12\n');
 });

@@ -230,7 +230,6 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
     if (resource.kind === 'semaphore') info.permits = permitsAsked;
     if (wait) {
       info.waiter = tracker.wait(resource, task, { permits: info.permits, stack, timeoutMs: decoratorTimeout });
-      info.task = info.waiter.task;
     } else if (stack !== undefined) {
       info.site = tracker.site(stack);
       if (info.site) task.site = info.site;
