@@ -11,6 +11,17 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** First and third quartiles (linear interpolation between the closest ranks). */
+export function quartiles(xs: number[]): [number, number] {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => {
+    const i = (s.length - 1) * q;
+    const lo = Math.floor(i);
+    return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (i - lo) : s[lo];
+  };
+  return [at(0.25), at(0.75)];
+}
+
 /** Runs a command to its end: its wall time in ms and its stdout (gridlock's own lines go to stderr). */
 export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
   const start = process.hrtime.bigint();
@@ -40,6 +51,8 @@ interface Row {
   added?: boolean;
   /** The median of the pairs' ratios (or differences, `added`). */
   paired?: number;
+  /** The pairs' first and third quartiles: how far one pair's figure moves on this machine. */
+  spread?: [number, number];
   /** A latency: the median and how many runs gave one. */
   latency?: { median: number | undefined; of: number };
 }
@@ -85,7 +98,7 @@ export class Table {
       b.push(y);
       paired.push(added ? y - x : y / x);
     }
-    this.rows.push({ name, goal, without: median(a), withGridlock: median(b), paired: median(paired), added });
+    this.rows.push({ name, goal, without: median(a), withGridlock: median(b), paired: median(paired), spread: quartiles(paired), added });
   }
 
   /** Median of `measure()` over the runs; undefined results (no finding) are left out and show in the count. */
@@ -101,8 +114,8 @@ export class Table {
 
   print(title: string): void {
     const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-    console.log(`\n${title}, median of ${this.runs} runs; the ratio (or added ms) is the median of each pair's own\n`);
-    console.log('| case | without | with Gridlock | ratio / added | goal |');
+    console.log(`\n${title}, median of ${this.runs} runs; the ratio (or added ms) is the median of each pair's own, the pairs' quartiles after it\n`);
+    console.log('| case | without | with Gridlock | ratio / added (quartiles) | goal |');
     console.log('|---|---|---|---|---|');
     for (const r of this.rows) {
       if (r.latency) {
@@ -111,8 +124,9 @@ export class Table {
         continue;
       }
       const [a, b] = [r.without ?? NaN, r.withGridlock ?? NaN];
-      const p = r.paired ?? NaN;
-      console.log(`| ${r.name} | ${fmt(a)} ms | ${fmt(b)} ms | ${r.added ? `+${fmt(p)} ms` : `${p.toFixed(3)}×`} | ${r.goal} |`);
+      const show = (x: number) => (r.added ? `+${fmt(x)} ms` : `${x.toFixed(3)}×`);
+      const [q1, q3] = r.spread ?? [NaN, NaN];
+      console.log(`| ${r.name} | ${fmt(a)} ms | ${fmt(b)} ms | ${show(r.paired ?? NaN)} (${show(q1)}–${show(q3)}) | ${r.goal} |`);
     }
   }
 }
