@@ -28,7 +28,9 @@ const WRAP_TAIL = '\n})';
     const fs = builtin('node:fs') as typeof Fs;
     const vm = builtin('node:vm') as typeof Vm;
     const cacheFile = path.join(path.dirname(hub), `agent-${process.version}-${process.arch}.cache`);
-    const source = fs.readFileSync(agentFile, 'utf8');
+    // The build writes the bundle in ASCII only: latin1 is then the same text, read as a copy
+    // where UTF-8 would be decoded (a quarter of the instructions the agent adds to a worker).
+    const source = fs.readFileSync(agentFile, 'latin1');
     let cachedData: Buffer | undefined;
     try {
       cachedData = fs.readFileSync(cacheFile);

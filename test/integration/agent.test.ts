@@ -5,7 +5,8 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { AgentProgram, fixture, ofType, repoRoot, run } from '../helpers/agentHarness';
+import * as fs from 'node:fs';
+import { AgentProgram, agentBundle, fixture, ofType, repoRoot, run } from '../helpers/agentHarness';
 import type { SeenEvent } from '../helpers/agentHarness';
 
 before(() => {
@@ -16,6 +17,14 @@ const withoutEmitFrames = (stderr: string): string => stderr.replace(/(Emitted '
 const threadsOf = (events: SeenEvent[]): string[] => [...new Set(events.map((e) => `${e.sender}/${e.thread}`))];
 
 describe('agent: threads', () => {
+  it('is built as ASCII only: every thread reads the bundle as latin1, and attach sends it in an evaluation', () => {
+    const bytes = fs.readFileSync(agentBundle);
+    const outside = bytes.findIndex((b) => b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d));
+    assert.equal(outside, -1, `byte ${outside} of dist/agent.js is not printable ASCII`);
+    // The build's escapes are in the bundle (its sources have non-ASCII characters in comments).
+    assert.match(bytes.toString('latin1'), /\\u[0-9a-f]{4}/);
+  });
+
   it('sends hello for the main thread and nested workers, and worker-created from the creating thread', async () => {
     const result = await run([fixture('hello.js')]);
     assert.equal(result.code, 0);
