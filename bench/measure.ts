@@ -124,7 +124,7 @@ export class Table {
         continue;
       }
       const [a, b] = [r.without ?? NaN, r.withGridlock ?? NaN];
-      const show = (x: number) => (r.added ? `+${fmt(x)} ms` : `${x.toFixed(3)}×`);
+      const show = (x: number) => (r.added ? `${x < 0 ? '−' : '+'}${fmt(Math.abs(x))} ms` : `${x.toFixed(3)}×`);
       const [q1, q3] = r.spread ?? [NaN, NaN];
       console.log(`| ${r.name} | ${fmt(a)} ms | ${fmt(b)} ms | ${show(r.paired ?? NaN)} (${show(q1)}–${show(q3)}) | ${r.goal} |`);
     }
