@@ -20,9 +20,9 @@ describe('agent: threads', () => {
   it('is built as ASCII only: every thread reads the bundle as latin1, and attach sends it in an evaluation', () => {
     const bytes = fs.readFileSync(agentBundle);
     const outside = bytes.findIndex((b) => b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d));
+    // The agent's sources have non-ASCII characters in comments, which esbuild keeps: without the
+    // build's escaping this fails.
     assert.equal(outside, -1, `byte ${outside} of dist/agent.js is not printable ASCII`);
-    // The build's escapes are in the bundle (its sources have non-ASCII characters in comments).
-    assert.match(bytes.toString('latin1'), /\\u[0-9a-f]{4}/);
   });
 
   it('sends hello for the main thread and nested workers, and worker-created from the creating thread', async () => {
