@@ -3,8 +3,9 @@
  * with a V8 code cache kept in the hub's private directory, so each thread after the first skips
  * most of compiling the bundle (measured: 5 ms of agent start-up per worker thread, 3 of them
  * compiling). The first thread of each Node version writes the cache (atomically: a temporary file
- * renamed); V8 checks the cache against the source and its own version and rejects a mismatch, and
- * then the bundle is simply compiled. Anything unexpected falls back to a plain `require`; nothing
+ * renamed), named after the bundle file's inode, size and modification time; V8 checks the cache
+ * against its own version and the source's length and rejects a mismatch, and then the bundle is
+ * simply compiled. Anything unexpected falls back to a plain `require`; nothing
  * here throws into the program.
  */
 import type * as Fs from 'node:fs';
@@ -27,10 +28,23 @@ const WRAP_TAIL = '\n})';
     if (typeof hub !== 'string' || hub === '') throw new Error('no hub: nothing to cache into');
     const fs = builtin('node:fs') as typeof Fs;
     const vm = builtin('node:vm') as typeof Vm;
-    const cacheFile = path.join(path.dirname(hub), `agent-${process.version}-${process.arch}.cache`);
     // The build writes the bundle in ASCII only: latin1 is then the same text, read as a copy
     // where UTF-8 would be decoded (a quarter of the instructions the agent adds to a worker).
-    const source = fs.readFileSync(agentFile, 'latin1');
+    let source: string;
+    let stamp: string;
+    const fd = fs.openSync(agentFile, 'r');
+    try {
+      const stat = fs.fstatSync(fd);
+      stamp = `${stat.ino}-${stat.size}-${Math.round(stat.mtimeMs)}`;
+      source = fs.readFileSync(fd, 'latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+    // The cache is named after the bundle file it was made from: V8 checks a cache against the
+    // source's length only, and accepts a stale one for a bundle of the same length (gridlock
+    // reinstalled while a long-running program starts workers), which then crashes the thread
+    // ("Check failed: start_position == start_position_from_data") or runs the old code.
+    const cacheFile = path.join(path.dirname(hub), `agent-${process.version}-${process.arch}-${stamp}.cache`);
     let cachedData: Buffer | undefined;
     try {
       cachedData = fs.readFileSync(cacheFile);

@@ -87,7 +87,9 @@ test('the hub is a FIFO of mode 0600 in a directory of mode 0700 that holds noth
     const fifoStat = fs.statSync(info.hub);
     assert.equal(fifoStat.isFIFO(), true, 'the hub is a FIFO');
     assert.equal((fifoStat.mode & 0o777).toString(8), '600');
-    const cache = `agent-${info.nodeVersion}-${process.arch}.cache`;
+    // Named after the bundle file it was made from (its inode, size and modification time).
+    const bundle = fs.statSync(path.join(__dirname, '..', '..', 'dist', 'agent.js'));
+    const cache = `agent-${info.nodeVersion}-${process.arch}-${bundle.ino}-${bundle.size}-${Math.round(bundle.mtimeMs)}.cache`;
     assert.deepEqual(fs.readdirSync(dir).sort(), [cache, path.basename(info.hub)].sort(), 'the FIFO, and the code cache the first thread of the program wrote');
     assert.equal((fs.statSync(path.join(dir, cache)).mode & 0o777).toString(8), '600');
     assert.match(info.token ?? '', /^[0-9a-f]{32}$/, 'a random 128-bit token');
