@@ -70,9 +70,11 @@ export function wrapAgentSource(source: string, bundlePath: string): string {
   // `require` only reaches built-ins (the agent has no other dependency); there is no module
   // system in an evaluation.
   const tail = `\n}).apply(undefined, ((m) => [m.exports, (id) => (process.getBuiltinModule ? process.getBuiltinModule(id) : process.mainModule.require(id)), m, ${JSON.stringify(bundlePath)}, ${JSON.stringify(path.dirname(bundlePath))}])({ exports: {} }));\nundefined;\n//# sourceURL=${bundlePath}`;
-  // Only ASCII goes out: a worker given a non-ASCII character in an evaluation (a comment the
-  // bundler kept, say) never answers. \uXXXX is the same character in a string, a regular
-  // expression or an identifier, and harmless in a comment.
+  // Only ASCII goes out: a worker given a non-ASCII character in an evaluation never answers. The
+  // build already writes the agent bundle in ASCII (scripts/build.mjs, for the loader's latin1
+  // read); what this still escapes is the bundle's path (an install under a non-ASCII directory)
+  // and any other source. \uXXXX is the same character in a string, a regular expression or an
+  // identifier, and harmless in a comment.
   return (head + source + tail).replace(/[^\t\n\r\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
