@@ -60,6 +60,7 @@ interface CallSiteLike {
   isAsync?(): boolean;
   getFileName(): string | null | undefined;
   getFunctionName(): string | null;
+  getPosition?(): number;
   getEnclosingLineNumber?(): number | null;
   getEnclosingColumnNumber?(): number | null;
 }
@@ -72,22 +73,59 @@ interface CallSiteLike {
  * Undefined when they cannot be read (the program replaced Error, or froze it).
  */
 export function functionsOnStack(limit: number, isProgramFile: (file: string) => boolean): string[] | undefined {
-  const own = Object.prototype.hasOwnProperty.call(OriginalError, 'prepareStackTrace');
-  const saved = OriginalError.prepareStackTrace;
+  const sites = callSites(limit, functionsOnStack);
+  if (sites === undefined) return undefined;
   try {
-    OriginalError.prepareStackTrace = (_error, sites) => sites;
-    const holder: { stack?: unknown } = {};
-    withStackLimit(limit, () => OriginalError.captureStackTrace(holder, functionsOnStack));
-    const sites = holder.stack;
-    if (!Array.isArray(sites)) return undefined;
     const keys: string[] = [];
-    for (const site of sites as CallSiteLike[]) {
+    for (const site of sites) {
       if (site.isAsync?.() === true) break;
       const file = site.getFileName() ?? '';
       if (file === '' || file.startsWith('node:') || !file.includes('/') || isAgentFile(file) || !isProgramFile(file)) continue;
       keys.push(`${file}:${site.getEnclosingLineNumber?.() ?? 0}:${site.getEnclosingColumnNumber?.() ?? 0}:${site.getFunctionName() ?? ''}`);
     }
     return keys;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A key for the positions of the current stack's frames below the agent's (file and source offset
+ * of each: the frames {@link captureStack} with `maxFrames` reads). Two stacks with the same key
+ * format to the same frames. Read from CallSites, with nothing formatted: a few µs, against ~40 µs
+ * for formatting and parsing a stack of twenty frames. Undefined when CallSites cannot be read.
+ */
+export function stackKey(maxFrames = 24): string | undefined {
+  const sites = callSites(maxFrames + 10, stackKey);
+  if (sites === undefined) return undefined;
+  try {
+    let key = '';
+    let kept = 0;
+    for (const site of sites) {
+      const file = site.getFileName() ?? '';
+      if (isAgentFile(file)) continue;
+      key += `${file}\u0000${site.getPosition?.() ?? -1}${site.isAsync?.() === true ? 'a' : ''}\n`;
+      if (++kept === maxFrames) break;
+    }
+    return key;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * V8's CallSite objects of the stack below `below`, up to `limit`, with nothing formatted; undefined
+ * when they cannot be read (the program replaced Error, or froze it).
+ */
+function callSites(limit: number, below: (...args: never[]) => unknown): CallSiteLike[] | undefined {
+  const own = Object.prototype.hasOwnProperty.call(OriginalError, 'prepareStackTrace');
+  const saved = OriginalError.prepareStackTrace;
+  try {
+    OriginalError.prepareStackTrace = (_error, sites) => sites;
+    const holder: { stack?: unknown } = {};
+    withStackLimit(limit, () => OriginalError.captureStackTrace(holder, below));
+    const sites = holder.stack;
+    return Array.isArray(sites) ? (sites as CallSiteLike[]) : undefined;
   } catch {
     return undefined;
   } finally {

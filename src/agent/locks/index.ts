@@ -67,7 +67,7 @@ export function installLockTracking(context: AgentContext, buffers: SharedBuffer
     (adopt: (exports: unknown, library: string, tracker: LockTracker) => boolean | { replace: unknown } | { replaceDefault: unknown }): Adopter =>
     (exports, library, dir) => {
       const ok = adopt(exports, library, tracker);
-      if (ok !== false && !tracker.libraryDirs.includes(dir)) tracker.libraryDirs.push(dir, `file://${dir}`);
+      if (ok !== false) tracker.addLibraryDir(dir);
       return ok;
     };
   const adopters = new Map<string, Adopter>([

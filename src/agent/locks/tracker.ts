@@ -25,7 +25,7 @@ import type { AgentContext } from '../context';
 import type { PendingWaits } from '../pending';
 import type { BuiltinMap } from '../builtins';
 import type { TaskCell, Tasks } from './tasks';
-import { captureStack, captureUnformatted, framesOf } from '../stacks';
+import { captureStack, captureUnformatted, framesOf, stackKey } from '../stacks';
 import { SourceNames } from './sourceNames';
 
 export const DETAILED_ACQUISITIONS = 256;
@@ -37,6 +37,10 @@ const QUIET_STACK_FRAMES = 12;
 const HELPERS = /\/node_modules\/(?:tslib|@babel\/runtime|regenerator-runtime|@swc\/helpers)\//;
 /** Bundles whose library lines are remembered (bundled.ts), at the most. */
 const MAX_BUNDLES = 64;
+/** Frames of a stack taken for an event. */
+const STACK_FRAMES = 24;
+/** Stacks remembered by their frames' positions (LockTracker.stack), at the most; then forgotten at once. */
+const MAX_STACKS = 256;
 
 export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant'> {
   id: string;
@@ -111,6 +115,8 @@ export class LockTracker {
   /** Lines of bundles that hold tracked libraries (bundled.ts): never a site either. */
   private readonly libraryLines = new Map<string, Array<{ from: number; to: number }>>();
   private readonly quietWaiters = new Set<Waiter>();
+  /** Formatted stacks by {@link stackKey}: emptied when the frames that count as a library's change. */
+  private readonly stacks = new Map<string, StackFrames>();
   private quietTimer: { unref(): unknown } | undefined;
   private quietPeriod = 0;
   private quietPeriodStart = 0;
@@ -140,19 +146,43 @@ export class LockTracker {
     }
   }
 
-  /** The stack without the agent's and the tracked libraries' frames. */
+  /**
+   * The stack without the agent's and the tracked libraries' frames. Stacks are remembered by
+   * their frames' positions ({@link stackKey}): a busy lock waited for at one line in its first
+   * acquisitions gives the same stack hundreds of times, and formatting one costs ~40 µs. The
+   * frames returned are frozen: callers share them.
+   */
   stack(): StackFrames {
-    return this.withoutLibraries(captureStack(24));
+    const key = stackKey(STACK_FRAMES);
+    if (key !== undefined) {
+      const known = this.stacks.get(key);
+      if (known !== undefined) return known;
+    }
+    const stack = this.withoutLibraries(captureStack(STACK_FRAMES));
+    if (key !== undefined) {
+      if (this.stacks.size >= MAX_STACKS) this.stacks.clear();
+      for (const frame of stack) Object.freeze(frame);
+      this.stacks.set(key, Object.freeze(stack) as StackFrames);
+    }
+    return stack;
   }
 
   private withoutLibraries(stack: StackFrames): StackFrames {
     return stack.filter((frame) => !HELPERS.test(frame.file) && !this.libraryDirs.some((dir) => frame.file.startsWith(dir)) && !this.inBundledLibrary(frame));
   }
 
+  /** Remembers the directory of a tracked library (and its file URL form): its frames are never a site. */
+  addLibraryDir(dir: string): void {
+    if (this.libraryDirs.includes(dir)) return;
+    this.libraryDirs.push(dir, `file://${dir}`);
+    this.stacks.clear();
+  }
+
   /** Remembers the lines of a bundle that hold tracked libraries and their helpers. */
   addLibraryLines(file: string, ranges: ReadonlyArray<{ from: number; to: number }>): void {
     if (this.libraryLines.size >= MAX_BUNDLES) this.libraryLines.clear();
     this.libraryLines.set(file, ranges.map(({ from, to }) => ({ from, to })));
+    this.stacks.clear();
   }
 
   private inBundledLibrary(frame: SourceSite): boolean {
