@@ -76,3 +76,9 @@ test('a library directory added later is left out of a stack remembered before',
   assert.ok(own(stacks[0]) !== undefined);
   assert.equal(own(stacks[1]), undefined, 'no frame of the directory now counted as a library');
 });
+
+test('a stack through evaluated code has no key (its frames do not say which source they ran)', () => {
+  const callThrough = new Function('take', 'return take();') as (take: () => string | undefined) => string | undefined;
+  assert.equal(callThrough(() => stackKey()), undefined);
+  assert.notEqual(stackKey(), undefined);
+});
