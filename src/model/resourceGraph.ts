@@ -332,7 +332,13 @@ export class ResourceGraph extends ResourceDeadlocks {
     for (const id of [...this.pools]) {
       const r = this.resources.get(id);
       if (!r?.pool?.starving || r.pool.starving.reported || now - r.pool.starving.since < this.poolStarvationMs) continue;
-      if (this.poolThreadRuns(r)) continue;
+      if (this.poolThreadRuns(r)) {
+        // The grace period counts from when the last worker stopped computing: the ends of the items
+        // it ran come from the pool's own thread, and may still be on their way when the workers'
+        // own news (idle, exited) is here.
+        r.pool.starving.since = now;
+        continue;
+      }
       findings.push(...this.reportStarvation(r, now));
     }
     return findings;
