@@ -25,7 +25,8 @@ import type { AgentContext } from '../context';
 import type { PendingWaits } from '../pending';
 import type { BuiltinMap } from '../builtins';
 import type { TaskCell, Tasks } from './tasks';
-import { captureStack, captureUnformatted, framesOf, stackKey } from '../stacks';
+import { captureUnformatted, framesOf } from '../stacks';
+import { ProgramFrames } from './programFrames';
 import { SourceNames } from './sourceNames';
 
 export const DETAILED_ACQUISITIONS = 256;
@@ -33,14 +34,6 @@ export const DETAILED_ACQUISITIONS = 256;
 export const QUIET_WAIT_MS = 20;
 /** Frames a quiet wait keeps (the adapter's, the library's, then the program's). */
 const QUIET_STACK_FRAMES = 12;
-/** Compiler helpers the libraries call through: never the program's site. */
-const HELPERS = /\/node_modules\/(?:tslib|@babel\/runtime|regenerator-runtime|@swc\/helpers)\//;
-/** Bundles whose library lines are remembered (bundled.ts), at the most. */
-const MAX_BUNDLES = 64;
-/** Frames of a stack taken for an event. */
-const STACK_FRAMES = 24;
-/** Stacks remembered by their frames' positions (LockTracker.stack), at the most; then forgotten at once. */
-const MAX_STACKS = 256;
 
 export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant'> {
   id: string;
@@ -110,13 +103,9 @@ export class LockTracker {
   private nextResource = 0;
   private readonly kindCounts = new Map<string, number>();
   private readonly sourceNames: SourceNames;
-  /** Directories of tracked libraries: their frames are never a site. */
-  readonly libraryDirs: string[] = [];
-  /** Lines of bundles that hold tracked libraries (bundled.ts): never a site either. */
-  private readonly libraryLines = new Map<string, Array<{ from: number; to: number }>>();
+  /** Which frames are the program's (never a library's): the sites of events. */
+  private readonly frames = new ProgramFrames();
   private readonly quietWaiters = new Set<Waiter>();
-  /** Formatted stacks by {@link stackKey}: emptied when the frames that count as a library's change. */
-  private readonly stacks = new Map<string, StackFrames>();
   private quietTimer: { unref(): unknown } | undefined;
   private quietPeriod = 0;
   private quietPeriodStart = 0;
@@ -129,7 +118,7 @@ export class LockTracker {
     private readonly timers?: BuiltinMap['timers'],
   ) {
     this.sourceNames = new SourceNames(fs);
-    tasks.isProgramFile = (file) => !HELPERS.test(file) && !this.libraryDirs.some((dir) => file.startsWith(dir));
+    tasks.isProgramFile = (file) => this.frames.isProgramFile(file);
     // Held-back waits are what a draining or exiting thread is stuck in: they go first.
     context.beforeDrain.add(() => this.reportQuietWaits(Infinity));
   }
@@ -146,49 +135,19 @@ export class LockTracker {
     }
   }
 
-  /**
-   * The stack without the agent's and the tracked libraries' frames. Stacks are remembered by
-   * their frames' positions ({@link stackKey}): a busy lock waited for at one line in its first
-   * acquisitions gives the same stack hundreds of times, and formatting one costs ~40 µs. The
-   * frames returned are frozen: callers share them.
-   */
+  /** The stack without the agent's and the tracked libraries' frames (shared and frozen: see ProgramFrames). */
   stack(): StackFrames {
-    const key = stackKey(STACK_FRAMES);
-    if (key !== undefined) {
-      const known = this.stacks.get(key);
-      if (known !== undefined) return known;
-    }
-    const stack = this.withoutLibraries(captureStack(STACK_FRAMES));
-    if (key !== undefined) {
-      if (this.stacks.size >= MAX_STACKS) this.stacks.clear();
-      for (const frame of stack) Object.freeze(frame);
-      this.stacks.set(key, Object.freeze(stack) as StackFrames);
-    }
-    return stack;
+    return this.frames.stack();
   }
 
-  private withoutLibraries(stack: StackFrames): StackFrames {
-    return stack.filter((frame) => !HELPERS.test(frame.file) && !this.libraryDirs.some((dir) => frame.file.startsWith(dir)) && !this.inBundledLibrary(frame));
-  }
-
-  /** Remembers the directory of a tracked library (and its file URL form): its frames are never a site. */
+  /** Remembers the directory of a tracked library: its frames are never a site. */
   addLibraryDir(dir: string): void {
-    if (this.libraryDirs.includes(dir)) return;
-    this.libraryDirs.push(dir, `file://${dir}`);
-    this.stacks.clear();
+    this.frames.addLibraryDir(dir);
   }
 
-  /** Remembers the lines of a bundle that hold tracked libraries and their helpers. */
+  /** Remembers the lines of a bundle that hold tracked libraries and their helpers: never a site either. */
   addLibraryLines(file: string, ranges: ReadonlyArray<{ from: number; to: number }>): void {
-    if (this.libraryLines.size >= MAX_BUNDLES) this.libraryLines.clear();
-    this.libraryLines.set(file, ranges.map(({ from, to }) => ({ from, to })));
-    this.stacks.clear();
-  }
-
-  private inBundledLibrary(frame: SourceSite): boolean {
-    if (this.libraryLines.size === 0) return false;
-    const ranges = this.libraryLines.get(frame.file);
-    return ranges !== undefined && ranges.some((r) => frame.line >= r.from && frame.line <= r.to);
+    this.frames.addLibraryLines(file, ranges);
   }
 
   /** The program's site on the current stack. */
@@ -319,7 +278,7 @@ export class LockTracker {
     const resource = waiter.resource;
     waiter.reported = true;
     if (waiter.unformatted !== undefined) {
-      const site = this.site(this.withoutLibraries(framesOf(waiter.unformatted)));
+      const site = this.site(this.frames.withoutLibraries(framesOf(waiter.unformatted)));
       if (site) waiter.site = site;
       waiter.unformatted = undefined;
     }
