@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as asyncHooks from 'node:async_hooks';
-import type { AgentContext } from '../../src/agent/context';
+import { fakeAgentContext } from './fakes/agentContext';
 import type { BuiltinMap } from '../../src/agent/builtins';
 import type { ResourceEvent } from '../../src/protocol/resourceEvents';
 import { DETAILED_ACQUISITIONS, LockTracker } from '../../src/agent/locks/tracker';
@@ -17,14 +17,7 @@ import { adoptAsyncMutex } from '../../src/agent/locks/asyncMutex';
 const library = require('async-mutex') as typeof import('async-mutex');
 
 const sent: ResourceEvent[] = [];
-const context = {
-  identity: { via: 'preload', pid: 7, threadId: 0, isMainThread: true },
-  channel: { flush: () => undefined },
-  beforeDrain: new Set<() => void>(),
-  flushAtExit: new Set<() => void>(),
-  now: () => 1000,
-  emit: (e: ResourceEvent) => sent.push(e),
-} as unknown as AgentContext;
+const context = fakeAgentContext((e) => sent.push(e));
 const timers = { setTimeout: () => ({ unref: () => undefined }) } as unknown as BuiltinMap['timers'];
 const tracker = new LockTracker(context, new Tasks('7:0', asyncHooks), new PendingWaits(() => true), undefined, timers);
 assert.equal(adoptAsyncMutex(library as unknown as Record<string, unknown>, 'async-mutex@0.5.0', tracker), true);

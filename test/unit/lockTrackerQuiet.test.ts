@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as asyncHooks from 'node:async_hooks';
-import type { AgentContext } from '../../src/agent/context';
+import { fakeAgentContext } from './fakes/agentContext';
 import type { BuiltinMap } from '../../src/agent/builtins';
 import type { ResourceEvent } from '../../src/protocol/resourceEvents';
 import { DETAILED_ACQUISITIONS, LockTracker } from '../../src/agent/locks/tracker';
@@ -15,14 +15,10 @@ function setUp() {
   const sent: ResourceEvent[] = [];
   let clock = 1000;
   const timers: (() => void)[] = [];
-  const context = {
-    identity: { via: 'preload', pid: 7, threadId: 0, isMainThread: true },
-    channel: { flush: () => undefined },
-    beforeDrain: new Set<() => void>(),
-    flushAtExit: new Set<() => void>(),
-    now: () => clock,
-    emit: (e: ResourceEvent) => sent.push(e),
-  } as unknown as AgentContext;
+  const context = fakeAgentContext(
+    (e) => sent.push(e),
+    () => clock,
+  );
   const fakeTimers = {
     setTimeout: (fn: () => void) => {
       timers.push(fn);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as asyncHooks from 'node:async_hooks';
 import * as path from 'node:path';
-import type { AgentContext } from '../../src/agent/context';
+import { fakeAgentContext } from './fakes/agentContext';
 import type { StackFrames } from '../../src/protocol/agentEvents';
 import { LockTracker } from '../../src/agent/locks/tracker';
 import { Tasks } from '../../src/agent/locks/tasks';
@@ -13,15 +13,7 @@ import { PendingWaits } from '../../src/agent/pending';
 import { stackKey } from '../../src/agent/stacks';
 
 function makeTracker(): LockTracker {
-  const context = {
-    identity: { via: 'preload', pid: 7, threadId: 0, isMainThread: true },
-    channel: { flush: () => undefined },
-    beforeDrain: new Set<() => void>(),
-    flushAtExit: new Set<() => void>(),
-    now: () => 0,
-    emit: () => undefined,
-  } as unknown as AgentContext;
-  return new LockTracker(context, new Tasks('7:0', asyncHooks), new PendingWaits(() => true), undefined, undefined);
+  return new LockTracker(fakeAgentContext(), new Tasks('7:0', asyncHooks), new PendingWaits(() => true), undefined, undefined);
 }
 
 /** This file's line in the stack of `take`'s caller (the line of the call below). */
