@@ -154,9 +154,15 @@ export class ResourceGraph extends ResourceDeadlocks {
     const id = this.canonicalResourceId(e.resourceId);
     const existing = this.resources.get(id);
     // A futex named by several threads: the view of the thread that named the buffer wins.
-    if (existing && !existing.placeholder && !(existing.kind === 'futex' && id === e.resourceId && (existing.pid !== pid || existing.threadId !== threadId))) return;
+    const namesFutex = existing?.kind === 'futex' && id === e.resourceId && (existing.pid !== pid || existing.threadId !== threadId);
+    // A shared lock or queue another thread announced first from a use: its creator's event names it, and the creator owns it.
+    const createsSeenByUse = existing?.seenByUse === true && e.seenByUse !== true;
+    if (existing && !existing.placeholder && !namesFutex && !createsSeenByUse) return;
+    if (existing && createsSeenByUse) this.changeOwner(existing, pid, threadId);
     const r = existing ?? this.ensureResource(id, pid, threadId, now, e.kind);
     Object.assign(r, { kind: e.kind, library: e.library, name: e.name, reentrant: e.reentrant === true, placeholder: false });
+    if (e.seenByUse === true) r.seenByUse = true;
+    else delete r.seenByUse;
     if (e.site) r.site = e.site;
     if (e.capacity !== undefined) r.capacity = e.capacity;
     if (e.kind === 'queue' || e.kind === 'pool') {

@@ -86,7 +86,7 @@ export const MAX_POOL_WORKERS = 256;
 export const MAX_POOL_ITEMS = 10_000;
 
 /** A lock, queue, pool or futex. */
-export interface ResourceState extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity'> {
+export interface ResourceState extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'seenByUse'> {
   id: string;
   reentrant: boolean;
   /** The thread that created it (or first mentioned it). */

@@ -144,12 +144,27 @@ export class ResourceStore implements DeadlockWorld {
     const name = id.startsWith('weblock:') ? id.slice(id.indexOf(':', 'weblock:'.length) + 1) : id;
     r = { id, kind: guessed, library: '?', name, reentrant: false, pid, threadId, createdAt: now, placeholder: true, holders: new Map(), waiters: new Map(), maxUsed: 0 };
     this.resources.set(id, r);
+    this.addOwned(id, pid, threadId);
+    if (guessed === 'futex') this.futexes.add(id);
+    return r;
+  }
+
+  /** Makes thread `threadId` of `pid` the owner of `r` (it goes with that thread's exit). */
+  protected changeOwner(r: ResourceState, pid: number, threadId: number): void {
+    const before = threadKey(r.pid, r.threadId);
+    const owned = this.ownedByThread.get(before);
+    owned?.delete(r.id);
+    if (owned?.size === 0) this.ownedByThread.delete(before);
+    r.pid = pid;
+    r.threadId = threadId;
+    this.addOwned(r.id, pid, threadId);
+  }
+
+  private addOwned(id: string, pid: number, threadId: number): void {
     const thread = threadKey(pid, threadId);
     let owned = this.ownedByThread.get(thread);
     if (!owned) this.ownedByThread.set(thread, (owned = new Set()));
     owned.add(id);
-    if (guessed === 'futex') this.futexes.add(id);
-    return r;
   }
 
   /** Keyed locks: the resource of one key (made on first use, forgotten when idle). */

@@ -34,6 +34,11 @@ export interface ResourceCreatedEvent {
   capacity?: number;
   /** True when the same task may take it again while holding it. */
   reentrant?: boolean;
+  /**
+   * True when this thread met it in use, not at its creation (a lock or queue shared by id that
+   * another thread made): its name and site are guesses that the creating thread's event replaces.
+   */
+  seenByUse?: boolean;
 }
 
 /** A task began waiting for a resource. */

@@ -357,3 +357,28 @@ test('Web Locks queue order is agent time, not arrival: a writer that asked firs
   assert.equal(found[0]?.kind, 'deadlock');
   assert.deepEqual(new Set(found[0].participants.map((p) => p.task)), new Set(['1:0:t1', '1:0:t2', '1:1:t3']));
 });
+
+test('a shared queue a worker announces from a use before its creator does takes the creator\'s name, site and thread', () => {
+  for (const order of ['use first', 'creation first'] as const) {
+    const sim = new Sim();
+    const use = (): void => sim.create('published:jobs', 'queue', 'queue #1', { site: at(30, undefined, 'worker.js'), seenByUse: true }, 1, 1);
+    const creation = (): void => sim.create('published:jobs', 'queue', 'q', { site: at(7), capacity: 4 }, 1, 0);
+    if (order === 'use first') {
+      use();
+      creation();
+    } else {
+      creation();
+      use();
+    }
+    const r = sim.graph.resource('published:jobs');
+    assert.equal(r?.name, 'q', order);
+    assert.equal(r?.site?.line, 7, order);
+    assert.equal(r?.capacity, 4, order);
+    assert.equal(r?.seenByUse, undefined, order);
+    assert.deepEqual(sim.graph.threadResources(1, 0).map((v) => [v.name, v.owned]), [['q', true]], order);
+    assert.deepEqual(sim.graph.threadResources(1, 1).filter((v) => v.owned), [], order);
+    // The worker's exit does not take the creator's queue with it.
+    sim.graph.onThreadExit(1, 1, sim.now);
+    assert.equal(sim.graph.resource('published:jobs')?.name, 'q', order);
+  }
+});

@@ -35,7 +35,7 @@ export const QUIET_WAIT_MS = 20;
 /** Frames a quiet wait keeps (the adapter's, the library's, then the program's). */
 const QUIET_STACK_FRAMES = 12;
 
-export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant'> {
+export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant' | 'seenByUse'> {
   id: string;
   announced: boolean;
   acquisitions: number;
@@ -170,6 +170,7 @@ export class LockTracker {
     };
     if (creationSite) resource.site = creationSite;
     else if (init.useSite) resource.site = init.useSite;
+    if (!init.creation && init.id !== undefined) resource.seenByUse = true;
     if (init.capacity !== undefined) resource.capacity = init.capacity;
     if (init.reentrant !== undefined) resource.reentrant = init.reentrant;
     return resource;
@@ -182,6 +183,7 @@ export class LockTracker {
     if (resource.site) event.site = resource.site;
     if (resource.capacity !== undefined) event.capacity = resource.capacity;
     if (resource.reentrant !== undefined) event.reentrant = resource.reentrant;
+    if (resource.seenByUse === true) event.seenByUse = true;
     this.emit(event);
   }
 
