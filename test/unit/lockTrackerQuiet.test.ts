@@ -109,3 +109,25 @@ test('a lasting wait of a task that holds nothing (it cannot be part of a deadlo
   assert.equal(wait.taskId, waiting.id);
   assert.equal(wait.site, undefined);
 });
+
+test('held-back waits that end are let go even when no check period ends (a loop that never lets the timer run)', () => {
+  const { sent, tracker, resource, holder, context } = setUp();
+  const holding = tracker.acquired(resource, holder);
+  const stillWaiting = tracker.tasks.newTask();
+  const { waiter: lasting } = waitHere(tracker, resource, stillWaiting);
+  for (let i = 0; i < 10_000; i++) {
+    const task = tracker.tasks.newTask();
+    const { waiter } = waitHere(tracker, resource, task);
+    tracker.waitEnded(waiter, 'timeout');
+  }
+  const held = (tracker as unknown as { quietWaiters: unknown[] }).quietWaiters;
+  assert.ok(held.length <= 2048, `${held.length} waits kept`);
+  assert.ok(held.includes(lasting), 'the wait that goes on is kept');
+  // The wait that goes on is still sent when the loop drains.
+  for (const drain of context.beforeDrain) drain();
+  assert.deepEqual(
+    sent.filter((e) => e.type === 'lock-wait').map((e) => e.taskId),
+    [stillWaiting.id],
+  );
+  tracker.released(holding, holder);
+});

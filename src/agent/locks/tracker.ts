@@ -34,13 +34,16 @@ export const DETAILED_ACQUISITIONS = 256;
 export const QUIET_WAIT_MS = 20;
 /** Frames a quiet wait keeps (the adapter's, the library's, then the program's). */
 const QUIET_STACK_FRAMES = 12;
+/** Held-back waits kept before ended ones are dropped outside a check (when over half have ended). */
+const QUIET_COMPACT_AT = 1024;
 
 export interface Resource extends Pick<ResourceCreatedEvent, 'kind' | 'library' | 'name' | 'site' | 'capacity' | 'reentrant' | 'seenByUse'> {
   id: string;
   announced: boolean;
   acquisitions: number;
   holdings: Holding[];
-  waiters: Set<Waiter>;
+  /** Waits not over yet (reported or quiet). */
+  waiting: number;
   /** Waiters the hub has been told of (the others are quiet). */
   reportedWaiters: number;
   /** A mutex's current holder taken on the quick path (no Holding object yet): its task id. */
@@ -61,7 +64,7 @@ export interface Holding {
   emitted: boolean;
   released: boolean;
   /** Taken by force (Web Locks `steal`). */
-  steal?: boolean;
+  steal: boolean;
 }
 
 export interface Waiter {
@@ -81,9 +84,9 @@ export interface Waiter {
   /** The check period a quiet wait began in. */
   period: number;
   /** A quiet wait's stack, not yet formatted. */
-  unformatted?: { stack?: unknown };
+  unformatted: { stack?: unknown } | undefined;
   /** In its task's count of waits (one that only a grant ends). */
-  counted?: boolean;
+  counted: boolean;
 }
 
 export interface ResourceInit {
@@ -105,7 +108,13 @@ export class LockTracker {
   private readonly sourceNames: SourceNames;
   /** Which frames are the program's (never a library's): the sites of events. */
   private readonly frames = new ProgramFrames();
-  private readonly quietWaiters = new Set<Waiter>();
+  /**
+   * Waits held back, in the order they began; a wait that ends stays until the next check drops it
+   * (a Set add and delete per wait cost more than the rest of a contended wait's bookkeeping).
+   */
+  private quietWaiters: Waiter[] = [];
+  /** How many of quietWaiters have not ended. */
+  private quietLive = 0;
   private quietTimer: { unref(): unknown } | undefined;
   private quietPeriod = 0;
   private quietPeriodStart = 0;
@@ -165,7 +174,7 @@ export class LockTracker {
       announced: false,
       acquisitions: 0,
       holdings: [],
-      waiters: new Set(),
+      waiting: 0,
       reportedWaiters: 0,
     };
     if (creationSite) resource.site = creationSite;
@@ -219,14 +228,13 @@ export class LockTracker {
 
   /** True when the next grant of `resource` may take the quick path. */
   quiet(resource: Resource): boolean {
-    return resource.acquisitions >= DETAILED_ACQUISITIONS && resource.waiters.size === 0 && resource.holdings.length === 0;
+    return resource.acquisitions >= DETAILED_ACQUISITIONS && resource.waiting === 0 && resource.holdings.length === 0;
   }
 
   /** Turns a quick hold into a Holding (somebody is about to wait for it). */
   private materialize(resource: Resource): void {
     if (resource.quick === undefined) return;
-    const holding: Holding = { resource, task: resource.quick, ts: 0, emitted: false, released: false };
-    if (resource.quickTask !== undefined) holding.cell = resource.quickTask;
+    const holding = newHolding(resource, resource.quick, resource.quickTask, 0);
     resource.holdings.push(holding);
     resource.quick = undefined;
     resource.quickTask = undefined;
@@ -244,22 +252,29 @@ export class LockTracker {
     const stack = quiet ? undefined : (opts.stack ?? this.stack());
     const site = stack !== undefined ? (this.site(stack) ?? task.site) : undefined;
     if (site) task.site = site;
-    const waiter: Waiter = { resource, task, pendingId: 0, done: false, reported: false, since: 0, period: 0 };
-    if (opts.key !== undefined) waiter.key = opts.key;
-    if (opts.permits !== undefined) waiter.permits = opts.permits;
-    if (opts.mode !== undefined) waiter.mode = opts.mode;
-    if (opts.timeoutMs !== undefined) waiter.timeoutMs = opts.timeoutMs;
-    if (site) waiter.site = site;
-    resource.waiters.add(waiter);
     // Counted when only a grant ends it: a flow may give up a wait with a timeout and go on (withTimeout).
-    if (opts.timeoutMs === undefined || opts.timeoutMs === null) {
-      waiter.counted = true;
-      task.waits = (task.waits ?? 0) + 1;
-    }
+    const counted = opts.timeoutMs === undefined || opts.timeoutMs === null;
+    // Every field at once: one shape for all waiters keeps the code that reads them monomorphic.
+    const waiter: Waiter = {
+      resource,
+      task,
+      key: opts.key,
+      permits: opts.permits,
+      mode: opts.mode,
+      site: site || undefined,
+      timeoutMs: opts.timeoutMs,
+      pendingId: 0,
+      done: false,
+      reported: false,
+      since: 0,
+      period: 0,
+      // Only a task that holds something can be part of a deadlock: its quiet wait keeps its line.
+      unformatted: quiet && (task.holds ?? 0) > 0 ? captureUnformatted(this.wait, QUIET_STACK_FRAMES) : undefined,
+      counted,
+    };
+    resource.waiting++;
+    if (counted) task.waits = (task.waits ?? 0) + 1;
     if (quiet) {
-      // Only a task that holds something can be part of a deadlock: its wait keeps its line.
-      const unformatted = (task.holds ?? 0) > 0 ? captureUnformatted(this.wait, QUIET_STACK_FRAMES) : undefined;
-      if (unformatted !== undefined) waiter.unformatted = unformatted;
       this.holdBack(waiter);
       return waiter;
     }
@@ -320,7 +335,10 @@ export class LockTracker {
     }
     waiter.since = this.quietPeriodStart;
     waiter.period = this.quietPeriod;
-    this.quietWaiters.add(waiter);
+    this.quietWaiters.push(waiter);
+    this.quietLive++;
+    // Ended waits are dropped by the next check; a loop that keeps the timer from running must not grow this.
+    if (this.quietWaiters.length > QUIET_COMPACT_AT && this.quietWaiters.length > 2 * this.quietLive) this.quietWaiters = this.quietWaiters.filter((w) => !w.done);
   }
 
   private readonly checkQuietWaits = (): void => {
@@ -329,7 +347,7 @@ export class LockTracker {
       // Waits begun before this period have lasted at least one whole period.
       this.reportQuietWaits(this.quietPeriod);
       this.quietPeriod++;
-      if (this.quietWaiters.size > 0) this.startCheckPeriod();
+      if (this.quietWaiters.length > 0) this.startCheckPeriod();
     } catch {
       // never into the program
     }
@@ -345,11 +363,18 @@ export class LockTracker {
 
   /** Sends the held-back waits begun before check period `before` (Infinity: all of them). */
   private reportQuietWaits(before: number): void {
-    for (const waiter of this.quietWaiters) {
-      if (waiter.period >= before) continue;
-      this.quietWaiters.delete(waiter);
-      this.report(waiter, undefined);
+    const waiters = this.quietWaiters;
+    const due: Waiter[] = [];
+    const kept: Waiter[] = [];
+    for (const waiter of waiters) {
+      if (waiter.done) continue;
+      if (waiter.period >= before) kept.push(waiter);
+      else due.push(waiter);
     }
+    // Ended waits are dropped here.
+    this.quietWaiters = kept;
+    this.quietLive = kept.length;
+    for (const waiter of due) this.report(waiter, undefined);
   }
 
   waitEnded(waiter: Waiter, reason: LockWaitEndedEvent['reason']): void {
@@ -364,12 +389,12 @@ export class LockTracker {
   private finishWait(waiter: Waiter): void {
     waiter.done = true;
     if (waiter.counted === true) waiter.task.waits = Math.max(0, (waiter.task.waits ?? 1) - 1);
-    waiter.resource.waiters.delete(waiter);
+    waiter.resource.waiting--;
     if (waiter.reported) {
       waiter.resource.reportedWaiters--;
       this.pending.settle(waiter.pendingId);
     } else {
-      this.quietWaiters.delete(waiter);
+      this.quietLive--;
     }
   }
 
@@ -381,14 +406,8 @@ export class LockTracker {
     // An uncontended hold past the detailed budget takes no clock reading (~45 ns): if it is ever
     // reported (somebody waits), it carries the time it was reported.
     const detailed = waiter?.reported === true || site !== undefined || resource.acquisitions <= DETAILED_ACQUISITIONS || resource.reportedWaiters > 0;
-    const holding: Holding = { resource, task: task.id, cell: task, ts: detailed ? this.context.now() : 0, emitted: false, released: false };
+    const holding = newHolding(resource, task.id, task, detailed ? this.context.now() : 0, key, permits, mode, waiter?.site ?? site, steal === true);
     task.holds = (task.holds ?? 0) + 1;
-    if (key !== undefined) holding.key = key;
-    if (permits !== undefined) holding.permits = permits;
-    if (mode !== undefined) holding.mode = mode;
-    if (steal === true) holding.steal = true;
-    const where = waiter?.site ?? site;
-    if (where) holding.site = where;
     resource.holdings.push(holding);
     if (waiter !== undefined) this.finishWait(waiter);
     if (detailed) this.sendHolding(holding);
@@ -400,7 +419,9 @@ export class LockTracker {
     holding.released = true;
     if (holding.cell !== undefined) holding.cell.holds = Math.max(0, (holding.cell.holds ?? 1) - 1);
     const list = holding.resource.holdings;
-    if (list[0] === holding) list.shift();
+    // Most often the only one: pop, which moves nothing (shift trims the array's start).
+    if (list[list.length - 1] === holding) list.pop();
+    else if (list[0] === holding) list.shift();
     else {
       const at = list.indexOf(holding);
       if (at >= 0) list.splice(at, 1);
@@ -465,6 +486,11 @@ export class LockTracker {
   sourceLine(site: SourceSite): string | undefined {
     return this.sourceNames.lineAt(site);
   }
+}
+
+/** A holding with every field set: one shape for all keeps the code that reads them monomorphic. */
+function newHolding(resource: Resource, task: string, cell: TaskCell | undefined, ts: number, key?: string, permits?: number, mode?: LockMode, site?: SourceSite, steal = false): Holding {
+  return { resource, task, cell, key, permits, mode, site: site || undefined, ts, emitted: false, released: false, steal };
 }
 
 /** A lock other threads or processes share (Web Locks, published with an id): its events leave at once. */
