@@ -25,15 +25,16 @@ interface Item {
 interface Sem {
   _queue: Item[];
 }
+/** Made with every field set: one shape keeps the code that reads it monomorphic. */
 interface AcquireInfo {
   resource: Resource;
   task: TaskCell;
-  waiter?: Waiter;
-  permits?: number;
-  site?: Holding['site'];
+  waiter: Waiter | undefined;
+  permits: number | undefined;
+  site: Holding['site'];
   /** A watched queued item's own resolve, and whether the library called it (its grant). */
-  resolve?: (value: unknown) => unknown;
-  granted?: boolean;
+  resolve: ((value: unknown) => unknown) | undefined;
+  granted: boolean;
 }
 
 const ACQUIRE = Symbol('gridlock.acquire');
@@ -231,8 +232,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
     const wait = mustWait(sem, permitsAsked, priority);
     const stack = tracker.wantsStack(resource, wait) ? tracker.stack() : undefined;
     const task = tasks.enter(stack);
-    const info: AcquireInfo = { resource, task };
-    if (resource.kind === 'semaphore') info.permits = permitsAsked;
+    const info: AcquireInfo = { resource, task, waiter: undefined, permits: resource.kind === 'semaphore' ? permitsAsked : undefined, site: undefined, resolve: undefined, granted: false };
     if (wait) {
       info.waiter = tracker.wait(resource, task, { permits: info.permits, stack, timeoutMs: decoratorTimeout });
     } else if (stack !== undefined) {
@@ -329,7 +329,7 @@ export function adoptAsyncMutex(exports: Record<string, unknown>, library: strin
         cell = undefined;
       }
       if (cell === undefined) return original.apply(this, args);
-      return tasks.run(cell, () => original.apply(this, args));
+      return tasks.apply(cell, original as (...a: unknown[]) => Promise<unknown>, this, args);
     },
   );
   return true;

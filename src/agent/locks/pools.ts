@@ -15,6 +15,7 @@ import type { AgentTimers, QueueAdopter } from './trackedQueue';
 import { TrackedQueue, finiteNumber } from './trackedQueue';
 import { hasMethods, originalThen, patchMethod } from './patch';
 import type { ChannelTasks } from './channelTasks';
+import type { QueueItem } from './waitingItems';
 
 type Adopter = QueueAdopter;
 
@@ -49,7 +50,7 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers, channels
       patchMethod<(this: object, ...args: unknown[]) => Promise<unknown>>(proto, 'run', (original) =>
         function run(this: object, ...args) {
           let tracked: TrackedQueue | undefined;
-          let item: { id: string; ts: number; detailed: boolean } | undefined;
+          let item: QueueItem | undefined;
           try {
             tracked = pools.get(this);
             if (tracked === undefined) {
@@ -119,7 +120,7 @@ export function poolAdopters(tracker: LockTracker, timers: AgentTimers, channels
               // exec(fn, args) calls exec('run', …) itself: only the outer call is an item.
               if (inExec) return original.apply(this, a);
               const tracked = pools.get(this);
-              let item: { id: string; ts: number; detailed: boolean } | undefined;
+              let item: QueueItem | undefined;
               try {
                 item = tracked?.queued();
                 if (tracked !== undefined && tracked.running < number(tracked.resource.capacity, 1)) tracked.started(item);

@@ -11,12 +11,33 @@ import type { LockTracker } from './tracker';
 import type { AgentTimers, QueueAdopter } from './trackedQueue';
 import { TrackedQueue, finiteNumber } from './trackedQueue';
 import { hasMethods, onSettled, patchMethod } from './patch';
+import type { QueueItem } from './waitingItems';
 
 type Adopter = QueueAdopter;
 
 export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<[string, Adopter]> {
   const patched = new WeakSet<object>();
   const number = finiteNumber;
+
+  /** A p-queue item's function: it runs in the item's own task; its end is its promise settling. */
+  const itemRunner = (tracked: TrackedQueue, fn: (...a: unknown[]) => unknown): ((...a: unknown[]) => unknown) => {
+    const item = tracked.queued();
+    const cell = tracker.tasks.itemTask(item.id);
+    return function (this: unknown, ...args: unknown[]) {
+      const running = tracked.started(item);
+      let result: unknown;
+      try {
+        result = tracker.tasks.apply(cell, fn, this, args);
+      } catch (error) {
+        tracked.finished(running, true);
+        throw error;
+      }
+      // p-queue awaits the result itself: the reaction adds nothing observable.
+      if (result instanceof Promise) onSettled(result, () => tracked.finished(running, false), () => tracked.finished(running, true));
+      else tracked.finished(running, false);
+      return result;
+    };
+  };
 
   const pQueue: Adopter = (exports, library) => {
     const PQueue = (exports as { default?: unknown })?.default as unknown as ({ prototype: object } & (() => void)) | undefined;
@@ -36,34 +57,16 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
       return tracked;
     };
     patchMethod<(this: object, fn: unknown, options?: unknown) => Promise<unknown>>(proto, 'add', (original) =>
-      function add(this: object, ...args) {
-        const fn = args[0];
-        if (typeof fn !== 'function') return original.apply(this, args as [unknown]);
+      function add(this: object, fn: unknown, options?: unknown) {
+        // p-queue's add takes (fn, options = {}): an absent options is passed on as undefined, the same call.
+        if (typeof fn !== 'function') return original.call(this, fn, options);
         let wrapped: unknown = fn;
         try {
-          const tracked = queueOf(this);
-          const item = tracked.queued();
-          const cell = tracker.tasks.itemTask(item.id);
-          wrapped = function (this: unknown, ...inner: unknown[]) {
-            const running = tracked.started(item);
-            let result: unknown;
-            try {
-              result = tracker.tasks.run(cell, () => (fn as (...a: unknown[]) => unknown).apply(this, inner));
-            } catch (error) {
-              tracked.finished(running, true);
-              throw error;
-            }
-            // p-queue awaits the result itself: the reaction adds nothing observable.
-            if (result instanceof Promise) onSettled(result, () => tracked.finished(running, false), () => tracked.finished(running, true));
-            else tracked.finished(running, false);
-            return result;
-          };
+          wrapped = itemRunner(queueOf(this), fn as (...a: unknown[]) => unknown);
         } catch {
           wrapped = fn;
         }
-        const copy = args.slice() as [unknown, unknown?];
-        copy[0] = wrapped;
-        return original.apply(this, copy);
+        return original.call(this, wrapped, options);
       },
     );
     patchMethod<(this: object) => void>(proto, 'clear', (original) =>
@@ -221,7 +224,7 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
         const q = tracked;
         const limited = function (this: unknown, fn: unknown, ...rest: unknown[]) {
           if (typeof fn !== 'function') return limit.call(this, fn, ...rest);
-          let item: { id: string; ts: number; detailed: boolean } | undefined;
+          let item: QueueItem | undefined;
           try {
             item = q.queued();
           } catch {

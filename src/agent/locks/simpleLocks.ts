@@ -18,6 +18,7 @@ import type { Holding, LockTracker, Resource, Waiter } from './tracker';
 import { hasMethods, observeConstruction, onSettled, patchMethod, runHolding } from './patch';
 
 const patched = new WeakSet<object>();
+const NO_ARGUMENTS: readonly unknown[] = Object.freeze([]);
 
 export function adoptAsyncLock(exports: unknown, library: string, tracker: LockTracker): boolean {
   const AsyncLock = (typeof exports === 'function' ? exports : (exports as { default?: unknown })?.default) as unknown as ({ prototype: object } & (() => void)) | undefined;
@@ -109,16 +110,16 @@ export function adoptAsyncLock(exports: unknown, library: string, tracker: LockT
                 end();
                 return done.apply(this, result);
               };
-              return tasks.run(task, () => userFn.call(this, finish));
+              return tasks.apply(task, userFn, this, [finish]);
             }
           : function (this: unknown) {
               start();
               // The library settles on the result (this.Promise.resolve(result).then(done, done)).
-              return runHolding(() => tasks.run(task, () => userFn.call(this)), end);
+              return runHolding(() => tasks.apply(task, userFn, this, NO_ARGUMENTS), end);
             };
       const copy = args.slice();
       copy[1] = wrapped;
-      return tasks.run(task, () => original.apply(this, copy as [unknown, unknown]));
+      return tasks.apply(task, original as (...a: unknown[]) => unknown, this, copy);
     },
   );
   return true;

@@ -85,6 +85,7 @@ interface Storage {
   getStore(): Entry | undefined;
   enterWith(entry: Entry): void;
   run<R>(entry: Entry, fn: () => R): R;
+  run<R>(entry: Entry, fn: (target: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>) => R, target: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>): R;
 }
 
 export class Tasks {
@@ -138,6 +139,14 @@ export class Tasks {
     const entry = als.getStore();
     if (entry !== undefined && entry.epoch === -1 && entry.cell === cell) return fn();
     return als.run({ cell, epoch: -1 }, fn);
+  }
+
+  /** Calls `fn` on `thisArg` with `args` as {@link run} would, without a closure for the call. */
+  apply<R>(cell: TaskCell, fn: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>): R {
+    const als = this.als();
+    const entry = als.getStore();
+    if (entry !== undefined && entry.epoch === -1 && entry.cell === cell) return Reflect.apply(fn, thisArg, args);
+    return als.run({ cell, epoch: -1 }, Reflect.apply as (target: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>) => R, fn, thisArg, args);
   }
 
   /** Which files are the program's (not a tracked library's or a compiler helper's): set by the tracker. */

@@ -9,6 +9,8 @@
 import type { SourceSite, StackFrames } from '../../protocol/agentEvents';
 import type { ResourceEvent } from '../../protocol/resourceEvents';
 import type { LockTracker, Resource } from './tracker';
+import type { QueueItem } from './waitingItems';
+import { WaitingItems } from './waitingItems';
 
 const DETAILED_ITEMS = 256;
 const STATS_EVERY_MS = 100;
@@ -26,8 +28,8 @@ export const finiteNumber = (value: unknown, fallback: number): number => (typeo
 export class TrackedQueue {
   readonly resource: Resource;
   private nextItem = 0;
-  /** Waiting items in queue order (a Set: taking one out anywhere is O(1), so a long queue costs no more per item). */
-  private waiting = new Set<{ id: string; ts: number; detailed: boolean }>();
+  /** Waiting items in queue order. */
+  private readonly waiting = new WaitingItems();
   running = 0;
   completed = 0;
   private lastStats = 0;
@@ -57,11 +59,10 @@ export class TrackedQueue {
   }
 
   /** An item was submitted; returns its id. `front`: it runs before the others (unshift); `site`: where, when the caller knows better. */
-  queued(front = false, site?: SourceSite): { id: string; ts: number; detailed: boolean } {
+  queued(front = false, site?: SourceSite): QueueItem {
     const detailed = this.nextItem < DETAILED_ITEMS;
-    const item = { id: `${this.resource.id}:i${++this.nextItem}`, ts: this.tracker.context.now(), detailed };
-    if (front) this.waiting = new Set([item, ...this.waiting]); // unshift: rare (fastq, async)
-    else this.waiting.add(item);
+    const item: QueueItem = { id: `${this.resource.id}:i${++this.nextItem}`, ts: this.tracker.context.now(), detailed, waiting: false };
+    this.waiting.add(item, front);
     if (detailed) {
       const event: ResourceEvent = { type: 'pool-task', ts: item.ts, resourceId: this.resource.id, taskId: item.id, state: 'queued' };
       const by = this.tracker.tasks.peek();
@@ -75,14 +76,14 @@ export class TrackedQueue {
   }
 
   /** The item (or, without one, the next waiting item) started; in a pool, on the worker `workerThreadId` when known. */
-  started(item?: { id: string; detailed: boolean }, workerThreadId?: number): { id: string; detailed: boolean } | undefined {
-    let started: { id: string; detailed: boolean } | undefined;
+  started(item?: QueueItem, workerThreadId?: number): QueueItem | undefined {
+    let started: QueueItem | undefined;
     if (item === undefined) {
-      started = this.waiting.values().next().value;
+      started = this.waiting.first();
       if (started === undefined) return undefined;
-      this.waiting.delete(started as { id: string; ts: number; detailed: boolean });
+      this.waiting.delete(started);
     } else {
-      if (!this.waiting.delete(item as { id: string; ts: number; detailed: boolean })) return item; // already running
+      if (!this.waiting.delete(item)) return item; // already running
       started = item;
     }
     this.running++;
@@ -95,8 +96,8 @@ export class TrackedQueue {
     return started;
   }
 
-  finished(item: { id: string; detailed: boolean } | undefined, failed: boolean): void {
-    const neverRan = item !== undefined && this.waiting.delete(item as { id: string; ts: number; detailed: boolean });
+  finished(item: QueueItem | undefined, failed: boolean): void {
+    const neverRan = item !== undefined && this.waiting.delete(item);
     if (!neverRan) this.running = Math.max(0, this.running - 1);
     this.completed++;
     if (item?.detailed) this.emit({ type: 'pool-task', ts: this.tracker.context.now(), resourceId: this.resource.id, taskId: item.id, state: failed ? 'failed' : 'done' });
@@ -144,7 +145,7 @@ export class TrackedQueue {
       const now = this.tracker.context.now();
       this.lastStats = now;
       const { concurrency, paused, workers } = this.read();
-      const oldest = this.reported === undefined ? this.waiting.values().next().value : undefined;
+      const oldest = this.reported === undefined ? this.waiting.first() : undefined;
       const event: ResourceEvent = { type: 'queue-stats', ts: now, resourceId: this.resource.id, size: this.reported?.size ?? this.waiting.size, running: this.reported?.running ?? this.running, concurrency, paused, completed: this.completed, oldestWaitMs: oldest ? Math.round(now - oldest.ts) : 0 };
       if (workers !== undefined) event.workers = workers;
       const key = `${event.size}:${event.running}:${concurrency}:${paused}:${event.completed}:${workers?.join(',') ?? ''}`;
