@@ -12,6 +12,7 @@ import type { AgentTimers, QueueAdopter } from './trackedQueue';
 import { TrackedQueue, finiteNumber } from './trackedQueue';
 import { hasMethods, onSettled, patchMethod } from './patch';
 import type { QueueItem } from './waitingItems';
+import type { TaskCell } from './tasks';
 
 type Adopter = QueueAdopter;
 
@@ -19,11 +20,13 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
   const patched = new WeakSet<object>();
   const number = finiteNumber;
 
-  /** A p-queue item's function: it runs in the item's own task; its end is its promise settling. */
-  const itemRunner = (tracked: TrackedQueue, fn: (...a: unknown[]) => unknown): ((...a: unknown[]) => unknown) => {
-    const item = tracked.queued();
-    const cell = tracker.tasks.itemTask(item.id);
-    return function (this: unknown, ...args: unknown[]) {
+  /**
+   * The function a p-queue or p-limit item runs instead of the program's: it runs in the item's own
+   * task (`cell`), and the item ends when its promise settles. Both libraries await the result in
+   * their own code (p-limit in its async wrapper, which catches it): the reaction adds nothing observable.
+   */
+  const itemRunner = (tracked: TrackedQueue, item: QueueItem | undefined, cell: TaskCell, fn: (...a: unknown[]) => unknown): ((...a: unknown[]) => unknown) =>
+    function (this: unknown, ...args: unknown[]) {
       const running = tracked.started(item);
       let result: unknown;
       try {
@@ -32,12 +35,10 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
         tracked.finished(running, true);
         throw error;
       }
-      // p-queue awaits the result itself: the reaction adds nothing observable.
       if (result instanceof Promise) onSettled(result, () => tracked.finished(running, false), () => tracked.finished(running, true));
       else tracked.finished(running, false);
       return result;
     };
-  };
 
   const pQueue: Adopter = (exports, library) => {
     const PQueue = (exports as { default?: unknown })?.default as unknown as ({ prototype: object } & (() => void)) | undefined;
@@ -62,7 +63,9 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
         if (typeof fn !== 'function') return original.call(this, fn, options);
         let wrapped: unknown = fn;
         try {
-          wrapped = itemRunner(queueOf(this), fn as (...a: unknown[]) => unknown);
+          const tracked = queueOf(this);
+          const item = tracked.queued();
+          wrapped = itemRunner(tracked, item, tracker.tasks.itemTask(item.id), fn as (...a: unknown[]) => unknown);
         } catch {
           wrapped = fn;
         }
@@ -231,21 +234,7 @@ export function queueAdopters(tracker: LockTracker, timers: AgentTimers): Array<
             item = undefined;
           }
           const cell = item !== undefined ? tracker.tasks.itemTask(item.id) : tracker.tasks.newTask();
-          const runItem = function (this: unknown, ...inner: unknown[]) {
-            const running = q.started(item);
-            let result: unknown;
-            try {
-              result = tracker.tasks.run(cell, () => (fn as (...a: unknown[]) => unknown).apply(this, inner));
-            } catch (error) {
-              q.finished(running, true);
-              throw error;
-            }
-            // p-limit awaits the result in its own async wrapper (and catches it there).
-            if (result instanceof Promise) onSettled(result, () => q.finished(running, false), () => q.finished(running, true));
-            else q.finished(running, false);
-            return result;
-          };
-          return limit.call(this, runItem, ...rest);
+          return limit.call(this, itemRunner(q, item, cell, fn as (...a: unknown[]) => unknown), ...rest);
         };
         Object.defineProperties(limited, Object.getOwnPropertyDescriptors(limit));
         return limited;

@@ -14,11 +14,11 @@
  */
 import type { StackFrames } from '../../protocol/agentEvents';
 import type { TaskCell } from './tasks';
+import { NO_ARGUMENTS } from './tasks';
 import type { Holding, LockTracker, Resource, Waiter } from './tracker';
 import { hasMethods, observeConstruction, onSettled, patchMethod, runHolding } from './patch';
 
 const patched = new WeakSet<object>();
-const NO_ARGUMENTS: readonly unknown[] = Object.freeze([]);
 
 export function adoptAsyncLock(exports: unknown, library: string, tracker: LockTracker): boolean {
   const AsyncLock = (typeof exports === 'function' ? exports : (exports as { default?: unknown })?.default) as unknown as ({ prototype: object } & (() => void)) | undefined;

@@ -84,7 +84,6 @@ interface Entry {
 interface Storage {
   getStore(): Entry | undefined;
   enterWith(entry: Entry): void;
-  run<R>(entry: Entry, fn: () => R): R;
   run<R>(entry: Entry, fn: (target: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>) => R, target: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>): R;
 }
 
@@ -133,17 +132,14 @@ export class Tasks {
 
   /** Runs `fn` with `cell` as the task of everything it starts. */
   run<R>(cell: TaskCell, fn: () => R): R {
-    const als = this.als();
-    // Already in a scope of this task (a lock taken inside a queue item's run, say): a new scope
-    // would change nothing but cost a context frame.
-    const entry = als.getStore();
-    if (entry !== undefined && entry.epoch === -1 && entry.cell === cell) return fn();
-    return als.run({ cell, epoch: -1 }, fn);
+    return this.apply(cell, fn, undefined, NO_ARGUMENTS);
   }
 
   /** Calls `fn` on `thisArg` with `args` as {@link run} would, without a closure for the call. */
   apply<R>(cell: TaskCell, fn: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>): R {
     const als = this.als();
+    // Already in a scope of this task (a lock taken inside a queue item's run, say): a new scope
+    // would change nothing but cost a context frame.
     const entry = als.getStore();
     if (entry !== undefined && entry.epoch === -1 && entry.cell === cell) return Reflect.apply(fn, thisArg, args);
     return als.run({ cell, epoch: -1 }, Reflect.apply as (target: (...a: unknown[]) => R, thisArg: unknown, args: ArrayLike<unknown>) => R, fn, thisArg, args);
@@ -222,6 +218,9 @@ export class Tasks {
     void originalThen.call(SETTLED, this.bump);
   }
 }
+
+/** The arguments of a call that takes none (shared: nothing writes to it). */
+export const NO_ARGUMENTS: readonly unknown[] = Object.freeze([]);
 
 /** A promise that is already fulfilled (made with the agent, before the program could replace `Promise`). */
 const SETTLED = Promise.resolve();
